@@ -1,0 +1,163 @@
+//! The one schema both backends share (migrations/sqlite and migrations/postgres create it).
+
+diesel::table! {
+    users (num_id) {
+        num_id -> BigInt,
+        id -> Text,
+        username -> Text,
+        email -> Text,
+        email_key -> Text,
+        password_hash -> Nullable<Text>,
+        password_salt -> Nullable<Text>,
+        date_password -> Nullable<Timestamp>,
+        enabled -> Bool,
+        admin -> Bool,
+        description -> Nullable<Text>,
+        website -> Nullable<Text>,
+        gravatar -> Bool,
+        image -> Text,
+        extra -> Nullable<Text>,
+        starters_tour_ended -> Bool,
+        eidas_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_clients (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        secret_digest -> Nullable<Text>,
+        url -> Nullable<Text>,
+        redirect_uri -> Nullable<Text>,
+        redirect_sign_out_uri -> Nullable<Text>,
+        image -> Text,
+        grant_type -> Nullable<Text>,
+        response_type -> Nullable<Text>,
+        token_types -> Nullable<Text>,
+        jwt_secret -> Nullable<Text>,
+        client_type -> Nullable<Text>,
+        scope -> Nullable<Text>,
+        extra -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Text,
+        name -> Text,
+        is_internal -> Bool,
+        oauth_client_id -> Text,
+    }
+}
+
+diesel::table! {
+    permissions (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        is_internal -> Bool,
+        action -> Nullable<Text>,
+        resource -> Nullable<Text>,
+        xml -> Nullable<Text>,
+        is_regex -> Bool,
+        authorization_service_header -> Nullable<Text>,
+        use_authorization_service_header -> Bool,
+        regex_entity_ids -> Nullable<Text>,
+        regex_attributes -> Nullable<Text>,
+        regex_types -> Nullable<Text>,
+        oauth_client_id -> Text,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission_id) {
+        role_id -> Text,
+        permission_id -> Text,
+    }
+}
+
+diesel::table! {
+    organizations (num_id) {
+        num_id -> BigInt,
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        website -> Nullable<Text>,
+        image -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_organizations (user_id, organization_id) {
+        user_id -> Text,
+        organization_id -> Text,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    role_assignments (num_id) {
+        num_id -> BigInt,
+        oauth_client_id -> Text,
+        role_id -> Text,
+        user_id -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        role_organization -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    pep_proxies (id) {
+        id -> Text,
+        password_digest -> Text,
+        password_salt -> Nullable<Text>,
+        oauth_client_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    iot_agents (id) {
+        id -> Text,
+        password_digest -> Text,
+        password_salt -> Nullable<Text>,
+        oauth_client_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    trusted_applications (oauth_client_id, trusted_oauth_client_id) {
+        oauth_client_id -> Text,
+        trusted_oauth_client_id -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (digest) {
+        digest -> Text,
+        user_id -> Nullable<Text>,
+        pep_proxy_id -> Nullable<Text>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    oauth_clients,
+    roles,
+    permissions,
+    role_permissions,
+    organizations,
+    user_organizations,
+    role_assignments,
+    pep_proxies,
+    iot_agents,
+    trusted_applications,
+    api_tokens,
+);

@@ -1,0 +1,12 @@
+DROP TABLE api_tokens;
+DROP TABLE trusted_applications;
+DROP TABLE iot_agents;
+DROP TABLE pep_proxies;
+DROP TABLE role_assignments;
+DROP TABLE user_organizations;
+DROP TABLE organizations;
+DROP TABLE role_permissions;
+DROP TABLE permissions;
+DROP TABLE roles;
+DROP TABLE oauth_clients;
+DROP TABLE users;
