@@ -129,7 +129,11 @@ fn ensure_parent_dir(path: &Path) -> Result<(), StorageError> {
 /// Per-connection SQLite setup: WAL for concurrent readers, enforced foreign keys, a bounded
 /// wait on the write lock, and NORMAL sync (safe with WAL, much faster than FULL).
 fn configure_sqlite(conn: &mut SqliteConnection, wal: bool) -> Result<(), StorageError> {
-    let journal = if wal { "PRAGMA journal_mode = WAL;" } else { "" };
+    let journal = if wal {
+        "PRAGMA journal_mode = WAL;"
+    } else {
+        ""
+    };
     conn.batch_execute(&format!(
         "{journal} PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
          PRAGMA synchronous = NORMAL;"

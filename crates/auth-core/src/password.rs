@@ -1,0 +1,197 @@
+//! Password hashing: bcrypt for new hashes, legacy Keyrock HMAC-SHA1 for imported ones.
+//!
+//! Hashing is CPU-heavy by design. [`PasswordHasher`] caps how many hashes run at once, so
+//! a burst of logins queues here instead of occupying every thread that could serve others.
+
+use std::sync::{Condvar, Mutex};
+
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+use crate::secrets::constant_time_eq;
+use crate::AuthError;
+
+/// Keyrock's HMAC key for rows without a salt.
+const LEGACY_DEFAULT_KEY: &str = "nodejs_idm";
+
+/// How a stored password hash must be verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredPassword<'a> {
+    /// A bcrypt hash (`$2b$...`).
+    Bcrypt(&'a str),
+    /// Keyrock's lowercase hex HMAC-SHA1, keyed by the salt (or `nodejs_idm` when empty).
+    LegacyKeyrock {
+        hash: &'a str,
+        salt: Option<&'a str>,
+    },
+}
+
+impl<'a> StoredPassword<'a> {
+    /// Classifies a stored hash: bcrypt hashes start with `$2`; anything else is legacy.
+    pub fn classify(hash: &'a str, salt: Option<&'a str>) -> Self {
+        if hash.starts_with("$2") {
+            StoredPassword::Bcrypt(hash)
+        } else {
+            StoredPassword::LegacyKeyrock { hash, salt }
+        }
+    }
+
+    /// True for hashes that should be replaced by bcrypt after a successful login.
+    pub fn is_legacy(&self) -> bool {
+        matches!(self, StoredPassword::LegacyKeyrock { .. })
+    }
+}
+
+/// Keyrock's legacy hash: hex(HMAC-SHA1(key = salt ASCII, message = password UTF-8)).
+pub fn legacy_keyrock_hash(password: &str, salt: Option<&str>) -> String {
+    let key = match salt {
+        Some(s) if !s.is_empty() => s,
+        _ => LEGACY_DEFAULT_KEY,
+    };
+    // HMAC accepts keys of any length; new_from_slice cannot fail for it.
+    let mut mac = match Hmac::<Sha1>::new_from_slice(key.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => return String::new(),
+    };
+    mac.update(password.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A counting semaphore: at most `permits` holders at once, others wait.
+struct Permits {
+    free: Mutex<usize>,
+    released: Condvar,
+}
+
+struct Permit<'a>(&'a Permits);
+
+impl Permits {
+    fn acquire(&self) -> Permit<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        while *free == 0 {
+            free = self.released.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+        Permit(self)
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut free = self.0.free.lock().unwrap_or_else(|p| p.into_inner());
+        *free += 1;
+        self.0.released.notify_one();
+    }
+}
+
+/// bcrypt with a configured cost and bounded concurrency. Call it from a blocking thread
+/// (actix `web::block`), never from an async worker.
+pub struct PasswordHasher {
+    cost: u32,
+    permits: Permits,
+}
+
+impl PasswordHasher {
+    /// `cost` must be in bcrypt's range 4..=31; `max_concurrent` is at least 1.
+    pub fn new(cost: u32, max_concurrent: usize) -> Self {
+        PasswordHasher {
+            cost,
+            permits: Permits {
+                free: Mutex::new(max_concurrent.max(1)),
+                released: Condvar::new(),
+            },
+        }
+    }
+
+    pub fn cost(&self) -> u32 {
+        self.cost
+    }
+
+    /// A new bcrypt hash of `password`.
+    pub fn hash(&self, password: &str) -> Result<String, AuthError> {
+        let _permit = self.permits.acquire();
+        bcrypt::hash(password, self.cost).map_err(|e| AuthError::Hash(e.to_string()))
+    }
+
+    /// True when `password` matches the stored hash. Malformed hashes never match.
+    pub fn verify(&self, password: &str, stored: &StoredPassword<'_>) -> bool {
+        match stored {
+            StoredPassword::Bcrypt(hash) => {
+                let _permit = self.permits.acquire();
+                bcrypt::verify(password, hash).unwrap_or(false)
+            }
+            StoredPassword::LegacyKeyrock { hash, salt } => {
+                let computed = legacy_keyrock_hash(password, *salt);
+                constant_time_eq(computed.as_bytes(), hash.to_ascii_lowercase().as_bytes())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn bcrypt_round_trip_uses_the_configured_cost() {
+        let hasher = PasswordHasher::new(4, 2);
+        let hash = hasher.hash("s3cret").unwrap();
+        assert!(hash.starts_with("$2b$04$"), "{hash}");
+        let stored = StoredPassword::classify(&hash, None);
+        assert!(!stored.is_legacy());
+        assert!(hasher.verify("s3cret", &stored));
+        assert!(!hasher.verify("s3cret ", &stored));
+        assert!(!hasher.verify("s3cret", &StoredPassword::Bcrypt("$2b$04$garbage")));
+    }
+
+    #[test]
+    fn legacy_keyrock_hash_matches_the_reference_algorithm() {
+        // Reference: HMAC-SHA1(key="fbba54b6750b16e8", msg="test"), as Keyrock's fixture stores it.
+        let hash = legacy_keyrock_hash("test", Some("fbba54b6750b16e8"));
+        assert_eq!(hash.len(), 40);
+        let hasher = PasswordHasher::new(4, 1);
+        let stored = StoredPassword::classify(&hash, Some("fbba54b6750b16e8"));
+        assert!(stored.is_legacy());
+        assert!(hasher.verify("test", &stored));
+        assert!(!hasher.verify("Test", &stored));
+        // No salt falls back to Keyrock's fixed key, and an empty salt is the same.
+        assert_eq!(
+            legacy_keyrock_hash("pw", None),
+            legacy_keyrock_hash("pw", Some(""))
+        );
+        assert_ne!(
+            legacy_keyrock_hash("pw", None),
+            legacy_keyrock_hash("pw", Some("x"))
+        );
+    }
+
+    #[test]
+    fn known_hmac_sha1_vector() {
+        // RFC 2202 test case 2: key "Jefe", data "what do ya want for nothing?".
+        assert_eq!(
+            legacy_keyrock_hash("what do ya want for nothing?", Some("Jefe")),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+        );
+    }
+
+    #[test]
+    fn concurrency_is_bounded() {
+        let permits = Arc::new(Permits {
+            free: Mutex::new(1),
+            released: Condvar::new(),
+        });
+        let held = permits.acquire();
+        let p2 = Arc::clone(&permits);
+        let start = Instant::now();
+        let waiter = std::thread::spawn(move || {
+            let _p = p2.acquire();
+            start.elapsed()
+        });
+        std::thread::sleep(Duration::from_millis(150));
+        drop(held);
+        let waited = waiter.join().unwrap();
+        assert!(waited >= Duration::from_millis(140), "{waited:?}");
+    }
+}

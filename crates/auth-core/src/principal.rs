@@ -1,0 +1,166 @@
+//! The one resolver that answers "who is this bearer?" for the credentials every family
+//! accepts. Family-specific credentials (capability secrets, easydb sessions, Hexoskin
+//! request tokens) are resolved by their own crates, which fall back to this one.
+
+use diesel::prelude::*;
+use storage::schema::pep_proxies;
+use storage::DbConn;
+use time::OffsetDateTime;
+
+use crate::api_tokens::{self, TokenOwner};
+use crate::users::{find_user, User};
+use crate::AuthError;
+
+/// A user acting through a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPrincipal {
+    pub id: String,
+    pub num_id: i64,
+    pub username: String,
+    pub email: String,
+    pub admin: bool,
+    pub enabled: bool,
+}
+
+impl From<&User> for UserPrincipal {
+    fn from(u: &User) -> Self {
+        UserPrincipal {
+            id: u.id.clone(),
+            num_id: u.num_id,
+            username: u.username.clone(),
+            email: u.email.clone(),
+            admin: u.admin,
+            enabled: u.enabled,
+        }
+    }
+}
+
+/// Who presented a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    User(UserPrincipal),
+    /// A Keyrock PEP proxy (Wilma); it may only manage its own API tokens.
+    PepProxy {
+        id: String,
+        oauth_client_id: String,
+    },
+}
+
+/// A resolved credential: who, and until when.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub principal: Principal,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Why a credential did not resolve.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// No such credential (never issued, revoked, purged, or its owner is gone).
+    #[error("unknown credential")]
+    Unknown,
+    /// The credential exists but its lifetime is over.
+    #[error("credential expired")]
+    Expired,
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+/// Resolves a presented bearer credential at `now`.
+pub fn resolve(
+    conn: &mut DbConn,
+    credential: &str,
+    now: OffsetDateTime,
+) -> Result<Resolved, ResolveError> {
+    let token = api_tokens::find(conn, credential)?.ok_or(ResolveError::Unknown)?;
+    if token.is_expired(now) {
+        return Err(ResolveError::Expired);
+    }
+    let principal = match &token.owner {
+        TokenOwner::User(id) => {
+            let user = find_user(conn, id)?.ok_or(ResolveError::Unknown)?;
+            Principal::User(UserPrincipal::from(&user))
+        }
+        TokenOwner::PepProxy(id) => {
+            let oauth_client_id = pep_proxies::table
+                .filter(pep_proxies::id.eq(id))
+                .select(pep_proxies::oauth_client_id)
+                .first::<String>(conn)
+                .optional()
+                .map_err(AuthError::from)?
+                .ok_or(ResolveError::Unknown)?;
+            Principal::PepProxy {
+                id: id.clone(),
+                oauth_client_id,
+            }
+        }
+    };
+    Ok(Resolved {
+        principal,
+        expires_at: token.expires_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::users::{create_user, NewUser};
+    use storage::{open_pool, DatabaseUrl};
+    use time::Duration;
+
+    fn pool() -> storage::Pool {
+        open_pool(&DatabaseUrl::parse("sqlite::memory:").unwrap(), 1).unwrap()
+    }
+
+    #[test]
+    fn resolves_user_tokens_and_refuses_expired_and_unknown() {
+        let pool = pool();
+        let mut conn = pool.get().unwrap();
+        let now = OffsetDateTime::now_utc();
+        create_user(
+            &mut conn,
+            NewUser {
+                id: "u1".into(),
+                username: "alice".into(),
+                email: "Alice@Example.org".into(),
+                password_hash: "$2b$04$x".into(),
+                admin: false,
+                description: None,
+                website: None,
+                gravatar: false,
+                extra: None,
+            },
+            now,
+        )
+        .unwrap();
+        let owner = TokenOwner::User("u1".into());
+        let issued = api_tokens::issue(&mut conn, &owner, now, Duration::seconds(60)).unwrap();
+        let resolved = resolve(&mut conn, &issued.token, now).unwrap();
+        match resolved.principal {
+            Principal::User(u) => {
+                assert_eq!(u.id, "u1");
+                assert_eq!(u.email, "Alice@Example.org");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            resolve(&mut conn, &issued.token, now + Duration::seconds(61)),
+            Err(ResolveError::Expired)
+        ));
+        assert!(matches!(
+            resolve(&mut conn, "not-a-token", now),
+            Err(ResolveError::Unknown)
+        ));
+        // The plaintext is nowhere in the table: only its digest.
+        let stored: Vec<String> = storage::schema::api_tokens::table
+            .select(storage::schema::api_tokens::digest)
+            .load(&mut *conn)
+            .unwrap();
+        assert_eq!(stored, vec![crate::secrets::sha256_hex(&issued.token)]);
+        assert!(api_tokens::revoke(&mut conn, &issued.token).unwrap());
+        assert!(matches!(
+            resolve(&mut conn, &issued.token, now),
+            Err(ResolveError::Unknown)
+        ));
+    }
+}
