@@ -89,6 +89,7 @@ impl Drop for Permit<'_> {
 pub struct PasswordHasher {
     cost: u32,
     permits: Permits,
+    dummy: std::sync::OnceLock<String>,
 }
 
 impl PasswordHasher {
@@ -100,7 +101,17 @@ impl PasswordHasher {
                 free: Mutex::new(max_concurrent.max(1)),
                 released: Condvar::new(),
             },
+            dummy: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Spends the time of one bcrypt verification on a fixed hash, so that a login for an
+    /// unknown account takes as long as one with a wrong password.
+    pub fn verify_dummy(&self, password: &str) {
+        let hash = self.dummy.get_or_init(|| {
+            bcrypt::hash("tessera-dummy-password", self.cost).unwrap_or_default()
+        });
+        let _ = self.verify(password, &StoredPassword::Bcrypt(hash));
     }
 
     pub fn cost(&self) -> u32 {

@@ -1,1 +1,14 @@
+//! The Keyrock IdM domain: API tokens, users, and (later) applications, organizations,
+//! roles, permissions and assignments. Plain functions over a connection (or the pool,
+//! where a password is hashed and no connection should be held meanwhile) and `now`.
+//!
+//! Error values carry Keyrock's exact message strings, because clients match on them;
+//! the HTTP status and envelope are chosen by the server's one Keyrock error mapper.
 
+pub mod caller;
+mod error;
+pub mod tokens;
+pub mod users;
+pub mod validate;
+
+pub use error::KeyrockError;

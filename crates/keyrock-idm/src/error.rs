@@ -1,0 +1,40 @@
+use auth_core::AuthError;
+use storage::StorageError;
+
+/// A Keyrock outcome other than success. Each kind maps to one HTTP status; the message is
+/// Keyrock's exact text.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyrockError {
+    #[error("{0}")]
+    BadRequest(&'static str),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// The store failed; never shown to clients beyond "Internal error".
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<AuthError> for KeyrockError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Storage(e) => KeyrockError::Storage(e),
+            AuthError::NotFound => KeyrockError::Internal("row vanished".to_owned()),
+            AuthError::Conflict(_) => KeyrockError::Conflict("Email already used"),
+            AuthError::Hash(e) => KeyrockError::Internal(e),
+        }
+    }
+}
+
+impl From<storage::diesel::result::Error> for KeyrockError {
+    fn from(err: storage::diesel::result::Error) -> Self {
+        KeyrockError::Storage(err.into())
+    }
+}
