@@ -108,9 +108,9 @@ impl PasswordHasher {
     /// Spends the time of one bcrypt verification on a fixed hash, so that a login for an
     /// unknown account takes as long as one with a wrong password.
     pub fn verify_dummy(&self, password: &str) {
-        let hash = self.dummy.get_or_init(|| {
-            bcrypt::hash("tessera-dummy-password", self.cost).unwrap_or_default()
-        });
+        let hash = self
+            .dummy
+            .get_or_init(|| bcrypt::hash("tessera-dummy-password", self.cost).unwrap_or_default());
         let _ = self.verify(password, &StoredPassword::Bcrypt(hash));
     }
 

@@ -227,9 +227,9 @@ impl From<PairError> for KeyrockError {
             PairError::PepNotOwner => {
                 KeyrockError::Forbidden("Pep Proxy must be owner of the two tokens")
             }
-            PairError::DifferentEntities => KeyrockError::Forbidden(
-                "Subject and auth token are not owned by the same entity",
-            ),
+            PairError::DifferentEntities => {
+                KeyrockError::Forbidden("Subject and auth token are not owned by the same entity")
+            }
             PairError::Failed(e) => e,
         }
     }

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 use crate::validate::{is_valid_email, MAX_USERNAME_CHARS};
 use crate::KeyrockError;
 
-const NOT_AUTHORIZED: KeyrockError = KeyrockError::Forbidden("User not authorized to perform action");
+const NOT_AUTHORIZED: KeyrockError =
+    KeyrockError::Forbidden("User not authorized to perform action");
 const NOT_FOUND: KeyrockError = KeyrockError::NotFound("User not found");
 
 /// A validated `POST /v1/users` body.
@@ -25,7 +26,11 @@ pub struct CreateUser {
     pub extra: Option<Value>,
 }
 
-fn wrapper<'a>(body: &'a Value, key: &str, message: &'static str) -> Result<&'a Map<String, Value>, KeyrockError> {
+fn wrapper<'a>(
+    body: &'a Value,
+    key: &str,
+    message: &'static str,
+) -> Result<&'a Map<String, Value>, KeyrockError> {
     body.get(key)
         .and_then(Value::as_object)
         .ok_or(KeyrockError::BadRequest(message))
@@ -56,7 +61,9 @@ impl CreateUser {
             "Missing parameter email in body request or empty email",
         ))?;
         if username.chars().count() > MAX_USERNAME_CHARS {
-            return Err(KeyrockError::BadRequest("Username must be at most 64 characters"));
+            return Err(KeyrockError::BadRequest(
+                "Username must be at most 64 characters",
+            ));
         }
         if !is_valid_email(&email) {
             return Err(KeyrockError::BadRequest("Email not valid"));
@@ -67,7 +74,10 @@ impl CreateUser {
             password,
             description: opt_str(user, "description"),
             website: opt_str(user, "website"),
-            gravatar: user.get("gravatar").and_then(Value::as_bool).unwrap_or(false),
+            gravatar: user
+                .get("gravatar")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             extra: user.get("extra").filter(|v| !v.is_null()).cloned(),
         })
     }
@@ -173,12 +183,16 @@ impl UpdateUser {
         if empty("password") {
             return Err(KeyrockError::BadRequest("Cannot set empty password"));
         }
-        let username = present("username").and_then(Value::as_str).map(str::to_owned);
+        let username = present("username")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         if username
             .as_ref()
             .is_some_and(|u| u.chars().count() > MAX_USERNAME_CHARS)
         {
-            return Err(KeyrockError::BadRequest("Username must be at most 64 characters"));
+            return Err(KeyrockError::BadRequest(
+                "Username must be at most 64 characters",
+            ));
         }
         let email = present("email").and_then(Value::as_str).map(str::to_owned);
         if email.as_ref().is_some_and(|e| !is_valid_email(e)) {
@@ -187,9 +201,15 @@ impl UpdateUser {
         Ok(UpdateUser {
             username,
             email,
-            password: present("password").and_then(Value::as_str).map(str::to_owned),
-            description: present("description").and_then(Value::as_str).map(str::to_owned),
-            website: present("website").and_then(Value::as_str).map(str::to_owned),
+            password: present("password")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            description: present("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            website: present("website")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             gravatar: present("gravatar").and_then(Value::as_bool),
             extra: present("extra").cloned(),
         })
@@ -236,7 +256,10 @@ pub fn update(
             changes.email = Some(v);
             changed.push("email");
         }
-        if let Some(v) = input.description.filter(|v| Some(v) != before.description.as_ref()) {
+        if let Some(v) = input
+            .description
+            .filter(|v| Some(v) != before.description.as_ref())
+        {
             changes.description = Some(Some(v));
             changed.push("description");
         }

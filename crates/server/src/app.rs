@@ -1,0 +1,87 @@
+//! Wiring: the pool, the shared state, and the routes of every family on one App.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpServer};
+use auth_core::password::PasswordHasher;
+
+use crate::settings::Settings;
+use crate::telemetry::Metrics;
+use crate::{bootstrap, keyrock, ops, telemetry};
+
+/// Largest request body read (bytes). Larger bodies get 413 in the family's envelope.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: storage::Pool,
+    pub hasher: Arc<PasswordHasher>,
+    pub settings: Settings,
+    pub metrics: Metrics,
+    pub started: Instant,
+}
+
+pub type State = web::Data<AppState>;
+
+/// `tessera migrate`.
+pub fn migrate(settings: &Settings) -> Result<(), String> {
+    let url = settings.database_url()?;
+    let applied = storage::migrate(&url).map_err(|e| e.to_string())?;
+    tracing::info!(count = applied.len(), "migrations applied");
+    for name in applied {
+        tracing::info!(migration = %name, "applied");
+    }
+    Ok(())
+}
+
+/// `tessera serve`: migrate, bootstrap the admin, serve until SIGTERM/SIGINT.
+pub fn serve(settings: Settings) -> Result<(), String> {
+    let url = settings.database_url()?;
+    let addr = settings.bind_addr()?;
+    let pool =
+        storage::open_pool(&url, settings.pool_size(url.backend())).map_err(|e| e.to_string())?;
+    let workers = settings.workers();
+    // bcrypt may use every core but no more: more parallel hashes only queue in the OS.
+    let hasher = Arc::new(PasswordHasher::new(settings.bcrypt_cost, workers));
+    bootstrap::ensure_admin(&pool, &hasher, &settings)?;
+    let listener = TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let metrics = Metrics::new().map_err(|e| format!("metrics setup failed: {e}"))?;
+    let state = web::Data::new(AppState {
+        pool,
+        hasher,
+        settings,
+        metrics,
+        started: Instant::now(),
+    });
+    tracing::info!(address = %bound, backend = ?url.backend(), workers, "tessera listening on http://{bound}");
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(configure)
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(from_fn(telemetry::middleware))
+    })
+    .workers(workers)
+    .shutdown_timeout(30)
+    .listen(listener)
+    .map_err(|e| format!("cannot serve on {bound}: {e}"))?
+    .run();
+    actix_web::rt::System::new()
+        .block_on(server)
+        .map_err(|e| format!("server failed: {e}"))?;
+    tracing::info!("tessera stopped");
+    Ok(())
+}
+
+/// Every route of the server.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    ops::configure(cfg);
+    keyrock::configure(cfg);
+    cfg.default_service(web::to(keyrock::path_not_found));
+}

@@ -1,0 +1,143 @@
+//! Keyrock's request rules (keyrock.md 1.2), in their order: Content-Type, token, PEP
+//! proxy, then the JSON body.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, Method};
+use actix_web::{web, FromRequest, HttpRequest};
+use auth_core::principal::UserPrincipal;
+use futures_util::StreamExt;
+use keyrock_idm::KeyrockError;
+use serde_json::Value;
+
+use super::ApiError;
+use crate::app::{AppState, MAX_BODY_BYTES};
+use crate::db;
+
+/// The authenticated user behind a `/v1` call.
+pub struct KeyrockCaller(pub UserPrincipal);
+
+/// The caller's API token: `Authorization: Bearer <token>` if present, else `X-Auth-Token`.
+pub fn caller_token(req: &HttpRequest) -> Option<String> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_owned())
+        })
+        .filter(|t| !t.is_empty());
+    bearer.or_else(|| header_value(req, "x-auth-token"))
+}
+
+/// A non-empty header value as a string.
+pub fn header_value(req: &HttpRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn content_type_is(req: &HttpRequest, prefix: &str) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with(prefix))
+}
+
+impl FromRequest for KeyrockCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let needs_json = matches!(*req.method(), Method::POST | Method::PATCH | Method::PUT);
+        let content_type_ok = !needs_json || content_type_is(req, "application/json");
+        let token = caller_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(KeyrockError::BadRequest(
+                    "Missing parameter: header Content-Type: application/json",
+                )
+                .into());
+            }
+            let state = state.ok_or(KeyrockError::Internal("no app state".to_owned()))?;
+            let now = time::OffsetDateTime::now_utc();
+            let user = db::with_conn(&state.pool, move |conn| {
+                keyrock_idm::caller::authenticate(conn, token.as_deref(), now)
+            })
+            .await?;
+            Ok(KeyrockCaller(user))
+        })
+    }
+}
+
+/// The raw request body, read up to [`MAX_BODY_BYTES`]. Extraction never fails, so the
+/// handler decides when a too-large or malformed body is reported: after authentication.
+pub struct RawBody(Result<web::Bytes, ApiError>);
+
+/// Past this many bytes the rest of an oversized body is not even drained.
+const MAX_DRAIN_BYTES: usize = 16 * MAX_BODY_BYTES;
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > MAX_DRAIN_BYTES) {
+                return Ok(RawBody(Err(ApiError::PayloadTooLarge)));
+            }
+            let mut body = web::BytesMut::new();
+            let mut seen = 0usize;
+            while let Some(chunk) = payload.next().await {
+                let Ok(chunk) = chunk else {
+                    return Ok(RawBody(Err(KeyrockError::BadRequest(
+                        "Malformed JSON body",
+                    )
+                    .into())));
+                };
+                seen += chunk.len();
+                if seen > MAX_DRAIN_BYTES {
+                    break;
+                }
+                // Past the limit the rest is drained, so the client can read our 413.
+                if seen <= MAX_BODY_BYTES {
+                    body.extend_from_slice(&chunk);
+                }
+            }
+            if seen > MAX_BODY_BYTES {
+                return Ok(RawBody(Err(ApiError::PayloadTooLarge)));
+            }
+            Ok(RawBody(Ok(body.freeze())))
+        })
+    }
+}
+
+impl RawBody {
+    pub fn bytes(self) -> Result<web::Bytes, ApiError> {
+        self.0
+    }
+
+    /// The body as JSON; an empty body is `{}` (Keyrock clients send bodiless POSTs).
+    pub fn json(self) -> Result<Value, ApiError> {
+        let bytes = self.0?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Object(Default::default()));
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|_| KeyrockError::BadRequest("Malformed JSON body").into())
+    }
+}

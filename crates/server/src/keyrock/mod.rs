@@ -1,0 +1,79 @@
+//! The Keyrock family: `/v1` (and its `/v3` alias).
+
+mod error;
+mod extract;
+mod tokens;
+mod users;
+mod views;
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+pub use error::ApiError;
+use extract::KeyrockCaller;
+
+/// Routes of `/v1`, mounted again at `/v3`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    for prefix in ["/v1", "/v3"] {
+        cfg.service(
+            web::scope(prefix)
+                .service(resource("").route(web::get().to(index)))
+                .service(
+                    resource("/auth/tokens")
+                        .route(web::post().to(tokens::create))
+                        .route(web::get().to(tokens::inspect))
+                        .route(web::delete().to(tokens::delete)),
+                )
+                .service(
+                    resource("/users")
+                        .route(web::get().to(users::list))
+                        .route(web::post().to(users::create)),
+                )
+                .service(
+                    resource("/users/{user_id}")
+                        .route(web::get().to(users::get))
+                        .route(web::patch().to(users::update))
+                        .route(web::delete().to(users::delete)),
+                )
+                .default_service(web::to(path_not_found)),
+        );
+    }
+}
+
+/// A resource whose unserved methods answer 405 in the Keyrock envelope.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+pub async fn path_not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::PathNotFound)
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed)
+}
+
+#[utoipa::path(get, path = "/v1", tag = "keyrock",
+    security(("x_auth_token" = [])),
+    responses((status = 200, description = "Links to the API's collections", body = Object)))]
+async fn index(_caller: KeyrockCaller) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "auth_url": "/v1/auth",
+        "access_tokens_url": "/v1/access-tokens",
+        "applications_url": "/v1/applications",
+        "organizations_url": "/v1/organizations",
+        "service_providers_url": "/v1/service_providers",
+        "users_url": "/v1/users",
+    }))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        index,
+        tokens::create, tokens::inspect, tokens::delete,
+        users::list, users::create, users::get, users::update, users::delete,
+    ),
+    tags((name = "keyrock", description = "FIWARE Keyrock IdM API v1 (also served at /v3)")),
+)]
+pub struct KeyrockApi;

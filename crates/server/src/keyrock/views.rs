@@ -1,0 +1,123 @@
+//! Keyrock's JSON shapes (keyrock.md 1.5, 4.3).
+
+use auth_core::users::User;
+use serde_json::{json, Value};
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+const TS: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+/// RFC 3339 UTC with milliseconds and `Z`, e.g. `2018-03-20T09:31:07.104Z`.
+pub fn ts(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(TS)
+        .unwrap_or_default()
+}
+
+pub fn ts_db(t: PrimitiveDateTime) -> String {
+    ts(storage::from_db_time(t))
+}
+
+fn opt_ts(t: Option<PrimitiveDateTime>) -> Value {
+    t.map(|t| Value::String(ts_db(t))).unwrap_or(Value::Null)
+}
+
+/// `extra` is stored as JSON text and returned as the JSON it was.
+fn extra(u: &User) -> Value {
+    match u.extra.as_deref() {
+        None => Value::Null,
+        Some(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())),
+    }
+}
+
+pub fn user_list_entry(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "email": u.email,
+        "enabled": u.enabled,
+        "gravatar": u.gravatar,
+        "date_password": opt_ts(u.date_password),
+        "description": u.description,
+        "website": u.website,
+    })
+}
+
+pub fn user_full(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "email": u.email,
+        "enabled": u.enabled,
+        "admin": u.admin,
+        "image": u.image,
+        "gravatar": u.gravatar,
+        "date_password": opt_ts(u.date_password),
+        "description": u.description,
+        "website": u.website,
+        "extra": extra(u),
+    })
+}
+
+pub fn user_created(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "email": u.email,
+        "description": u.description,
+        "website": u.website,
+        "image": u.image,
+        "gravatar": u.gravatar,
+        "enabled": u.enabled,
+        "admin": u.admin,
+        "starters_tour_ended": u.starters_tour_ended,
+        "eidas_id": u.eidas_id,
+        "extra": extra(u),
+        "date_password": opt_ts(u.date_password),
+    })
+}
+
+/// The subset `GET /v1/auth/tokens` shows of a token's user.
+pub fn token_user(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "email": u.email,
+        "date_password": opt_ts(u.date_password),
+        "enabled": u.enabled,
+        "admin": u.admin,
+    })
+}
+
+/// `values_updated` for the named fields, encoded as in the GET response; or Keyrock's
+/// "Request don't change ..." message when nothing changed.
+pub fn values_updated(full: &Value, changed: &[&str], kind: &str, anything_changed: bool) -> Value {
+    if !anything_changed {
+        return json!({
+            "message": format!("Request don't change the {kind} parameters"),
+            "code": 200,
+            "title": "OK",
+        });
+    }
+    let mut out = serde_json::Map::new();
+    for field in changed {
+        out.insert(
+            (*field).to_owned(),
+            full.get(*field).cloned().unwrap_or(Value::Null),
+        );
+    }
+    json!({ "values_updated": out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_millis_and_z() {
+        let t = time::macros::datetime!(2018-03-20 09:31:07.104_999 UTC);
+        assert_eq!(ts(t), "2018-03-20T09:31:07.104Z");
+    }
+}

@@ -1,0 +1,114 @@
+//! The always-on endpoints of operations.md.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+use utoipa::OpenApi;
+
+use crate::app::State;
+use crate::db;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health))
+        .route("/ready", web::get().to(ready))
+        .route("/version", web::get().to(version))
+        .route("/metrics", web::get().to(metrics))
+        .route("/openapi.json", web::get().to(openapi));
+}
+
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "The process runs", body = Object, example = json!({"status":"ok"}))))]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses((status = 200, description = "The database answers", body = Object, example = json!({"status":"ready"})),
+              (status = 503, description = "The database does not answer")))]
+pub async fn ready(state: State) -> HttpResponse {
+    let pool = state.pool.clone();
+    let ok = db::blocking(move || Ok::<_, storage::StorageError>(pool.is_ready()))
+        .await
+        .unwrap_or(false);
+    if ok {
+        HttpResponse::Ok().json(json!({"status": "ready"}))
+    } else {
+        HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"}))
+    }
+}
+
+/// The Keyrock version Tessera answers as (its /version shape is what clients parse).
+const KEYROCK_COMPAT_VERSION: &str = "8.4.0";
+
+#[utoipa::path(get, path = "/version", tag = "operations",
+    responses((status = 200, description = "Keyrock's version document plus Tessera's own", body = Object)))]
+pub async fn version(state: State) -> HttpResponse {
+    let uptime = state.started.elapsed().as_secs();
+    let uptime = format!(
+        "{:02}d {:02}h {:02}m {:02}s",
+        uptime / 86_400,
+        (uptime % 86_400) / 3_600,
+        (uptime % 3_600) / 60,
+        uptime % 60
+    );
+    let base = public_url(&state);
+    HttpResponse::Ok().json(json!({
+        "keyrock": {
+            "version": KEYROCK_COMPAT_VERSION,
+            "release_date": "2026-11-22",
+            "uptime": uptime,
+            "git_hash": null,
+            "doc": format!("{base}/openapi.json"),
+            "api": {"version": "v1", "link": format!("{base}/v1")},
+        },
+        "tessera": {"version": env!("CARGO_PKG_VERSION")},
+    }))
+}
+
+/// TESSERA_PUBLIC_URL, or `http://` + the bind address.
+pub fn public_url(state: &State) -> String {
+    match &state.settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", state.settings.bind),
+    }
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(state: State) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.pool))
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "This document", body = Object)))]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tessera",
+        description = "One identity store serving the Keyrock, KHEOPS, easydb and Hexoskin APIs."
+    ),
+    paths(health, ready, version, metrics, openapi)
+)]
+struct ApiDoc;
+
+/// The OpenAPI document: every route, the `/v3` alias included.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::keyrock::KeyrockApi::openapi());
+    let aliases: Vec<(String, utoipa::openapi::PathItem)> = doc
+        .paths
+        .paths
+        .iter()
+        .filter_map(|(path, item)| {
+            path.strip_prefix("/v1")
+                .map(|rest| (format!("/v3{rest}"), item.clone()))
+        })
+        .collect();
+    doc.paths.paths.extend(aliases);
+    doc
+}
