@@ -28,8 +28,15 @@ pub const ADMIN_EMAIL: &str = "admin@localhost";
 
 /// A fresh database for one test.
 pub enum TestDb {
-    Sqlite { dir: PathBuf, url: String },
-    Postgres { server_url: String, name: String, url: String },
+    Sqlite {
+        dir: PathBuf,
+        url: String,
+    },
+    Postgres {
+        server_url: String,
+        name: String,
+        url: String,
+    },
 }
 
 fn unique_name() -> String {
@@ -164,8 +171,9 @@ impl Drop for TestDb {
                 server_url, name, ..
             } => {
                 if let Ok(mut conn) = diesel::PgConnection::establish(server_url) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn);
                 }
             }
         }
@@ -356,7 +364,13 @@ impl Server {
     }
 
     /// Creates a user through the API (as admin) and returns its id.
-    pub fn create_user(&self, admin_token: &str, username: &str, email: &str, password: &str) -> String {
+    pub fn create_user(
+        &self,
+        admin_token: &str,
+        username: &str,
+        email: &str,
+        password: &str,
+    ) -> String {
         let resp = self
             .request("POST", "/v1/users")
             .token(admin_token)

@@ -36,7 +36,10 @@ fn insert_pep_proxy(db: &TestDb, app_id: &str) -> (String, String) {
 #[test]
 fn password_login_returns_a_token_header_and_keyrock_body() {
     let (server, _db) = Server::start();
-    let resp = login_resp(&server, json!({"name": ADMIN_EMAIL, "password": ADMIN_PASSWORD}));
+    let resp = login_resp(
+        &server,
+        json!({"name": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+    );
     assert_eq!(resp.status, 201, "{}", resp.body);
     let token = resp.header("x-subject-token").unwrap();
     let parsed = uuid::Uuid::parse_str(&token).unwrap();
@@ -53,7 +56,10 @@ fn password_login_returns_a_token_header_and_keyrock_body() {
         json!({"level": "basic", "authzforce": false})
     );
     // The token works on the API.
-    assert_eq!(server.request("GET", "/v1").token(&token).send().status, 200);
+    assert_eq!(
+        server.request("GET", "/v1").token(&token).send().status,
+        200
+    );
 }
 
 #[test]
@@ -91,7 +97,10 @@ fn token_method_mints_a_new_token_for_the_same_owner() {
         json!({"name": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "token": first}),
     );
     assert_eq!(both.status, 201, "{}", both.body);
-    assert_eq!(both.json()["token"]["methods"], json!(["password", "token"]));
+    assert_eq!(
+        both.json()["token"]["methods"],
+        json!(["password", "token"])
+    );
 
     // Both methods, different owners.
     let admin = server.admin_token();
@@ -133,7 +142,11 @@ fn every_login_failure_is_invalid_email_or_password() {
     server
         .request("POST", "/v1/auth/tokens")
         .header("Content-Type", "text/plain")
-        .raw(json!({"name": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).to_string().into_bytes())
+        .raw(
+            json!({"name": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+                .to_string()
+                .into_bytes(),
+        )
         .send()
         .assert_keyrock_error(401, INVALID);
     // A disabled user cannot log in, with the right password.
@@ -142,8 +155,11 @@ fn every_login_failure_is_invalid_email_or_password() {
         .set(users::enabled.eq(false))
         .execute(&mut *db.conn())
         .unwrap();
-    login_resp(&server, json!({"name": "bob@example.org", "password": "bobpw"}))
-        .assert_keyrock_error(401, INVALID);
+    login_resp(
+        &server,
+        json!({"name": "bob@example.org", "password": "bobpw"}),
+    )
+    .assert_keyrock_error(401, INVALID);
 }
 
 #[test]
@@ -156,8 +172,11 @@ fn pep_proxies_log_in_by_id_and_wrong_passwords_say_invalid_id() {
     login_resp(&server, json!({"name": pep, "password": "wrong"}))
         .assert_keyrock_error(401, "Invalid id or password");
     // PEP ids are matched exactly.
-    login_resp(&server, json!({"name": pep.to_uppercase(), "password": password}))
-        .assert_keyrock_error(401, INVALID);
+    login_resp(
+        &server,
+        json!({"name": pep.to_uppercase(), "password": password}),
+    )
+    .assert_keyrock_error(401, INVALID);
 
     // A PEP proxy inspects its own token...
     let info = server
@@ -198,8 +217,11 @@ fn legacy_keyrock_password_hashes_verify_and_are_upgraded() {
         ))
         .execute(&mut *db.conn())
         .unwrap();
-    login_resp(&server, json!({"name": "legacy@test.com", "password": "nope"}))
-        .assert_keyrock_error(401, INVALID);
+    login_resp(
+        &server,
+        json!({"name": "legacy@test.com", "password": "nope"}),
+    )
+    .assert_keyrock_error(401, INVALID);
     server.login("legacy@test.com", "test");
     let (hash, stored_salt): (Option<String>, Option<String>) = users::table
         .filter(users::id.eq("legacy-user"))
@@ -233,7 +255,17 @@ fn get_token_info_shows_the_subject_and_masks_every_failure() {
     let user = body["User"].as_object().unwrap();
     let mut keys: Vec<_> = user.keys().cloned().collect();
     keys.sort();
-    assert_eq!(keys, ["admin", "date_password", "email", "enabled", "id", "username"]);
+    assert_eq!(
+        keys,
+        [
+            "admin",
+            "date_password",
+            "email",
+            "enabled",
+            "id",
+            "username"
+        ]
+    );
     assert_eq!(user["id"], bob_id.as_str());
     assert_eq!(user["admin"], false);
 
@@ -247,9 +279,9 @@ fn get_token_info_shows_the_subject_and_masks_every_failure() {
     assert_eq!(by_admin.json()["User"]["username"], "bob");
 
     let cases: Vec<(Option<&str>, Option<&str>)> = vec![
-        (Some(&carol), Some(&bob)),                                 // not owner, not admin
-        (Some(&bob), None),                                         // no subject
-        (None, Some(&bob)),                                         // no caller token
+        (Some(&carol), Some(&bob)), // not owner, not admin
+        (Some(&bob), None),         // no subject
+        (None, Some(&bob)),         // no caller token
         (Some("00000000-0000-4000-8000-000000000000"), Some(&bob)), // unknown caller
         (Some(&bob), Some("00000000-0000-4000-8000-000000000000")), // unknown subject
     ];
@@ -286,8 +318,10 @@ fn delete_token_reports_each_failure_and_revokes() {
     };
     delete(Some(&bob), None)
         .assert_keyrock_error(400, "Expecting to find X-Subject-token in requests");
-    delete(None, Some(&bob))
-        .assert_keyrock_error(400, "Expecting to find X-Auth-token/Authorization in requests");
+    delete(None, Some(&bob)).assert_keyrock_error(
+        400,
+        "Expecting to find X-Auth-token/Authorization in requests",
+    );
     delete(Some(unknown), Some(&bob)).assert_keyrock_error(404, "Auth Token not found");
     delete(Some(&bob), Some(unknown)).assert_keyrock_error(404, "Subject Token not found");
     delete(Some(&carol), Some(&bob))
@@ -299,10 +333,14 @@ fn delete_token_reports_each_failure_and_revokes() {
     let pep_b_token = server.login(&pep_b, &pw_b);
     delete(Some(&pep_a_token), Some(&pep_b_token))
         .assert_keyrock_error(403, "Pep Proxy must be owner of the two tokens");
-    delete(Some(&admin), Some(&pep_a_token))
-        .assert_keyrock_error(403, "Subject and auth token are not owned by the same entity");
-    delete(Some(&pep_a_token), Some(&bob))
-        .assert_keyrock_error(403, "Subject and auth token are not owned by the same entity");
+    delete(Some(&admin), Some(&pep_a_token)).assert_keyrock_error(
+        403,
+        "Subject and auth token are not owned by the same entity",
+    );
+    delete(Some(&pep_a_token), Some(&bob)).assert_keyrock_error(
+        403,
+        "Subject and auth token are not owned by the same entity",
+    );
 
     // Successes: own token, a PEP proxy's own token, an admin deleting a user's token.
     let bob2 = server.login("bob@example.org", "bobpw");
@@ -331,7 +369,8 @@ fn delete_token_reports_each_failure_and_revokes() {
 
 #[test]
 fn expired_tokens_are_refused_everywhere_with_keyrock_messages() {
-    let (server, _db) = Server::start_with(Options::default().env("TESSERA_API_TOKEN_LIFETIME", "1"));
+    let (server, _db) =
+        Server::start_with(Options::default().env("TESSERA_API_TOKEN_LIFETIME", "1"));
     let admin = server.admin_token();
     let fresh_caller_for_later = admin.clone();
     std::thread::sleep(Duration::from_millis(1300));
@@ -372,8 +411,14 @@ fn expired_tokens_are_refused_everywhere_with_keyrock_messages() {
         .send()
         .assert_keyrock_error(404, "Subject Token not found");
     // No sliding renewal: the lifetime is fixed from creation.
-    let resp = login_resp(&server, json!({"name": ADMIN_EMAIL, "password": ADMIN_PASSWORD}));
-    let expires = resp.json()["token"]["expires_at"].as_str().unwrap().to_owned();
+    let resp = login_resp(
+        &server,
+        json!({"name": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+    );
+    let expires = resp.json()["token"]["expires_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let token = resp.header("x-subject-token").unwrap();
     let info = server
         .request("GET", "/v1/auth/tokens")
@@ -400,10 +445,10 @@ fn v1_index_and_caller_rules() {
             "users_url": "/v1/users",
         })
     );
-    server
-        .request("GET", "/v1")
-        .send()
-        .assert_keyrock_error(400, "Expecting to find X-Auth-token/Authorization in requests");
+    server.request("GET", "/v1").send().assert_keyrock_error(
+        400,
+        "Expecting to find X-Auth-token/Authorization in requests",
+    );
     server
         .request("GET", "/v1")
         .token("not-a-token")
@@ -418,7 +463,11 @@ fn v1_index_and_caller_rules() {
     assert_eq!(resp.status, 200);
     // Header names are case-insensitive.
     assert_eq!(
-        server.request("GET", "/v1").header("x-auth-token", &admin).send().status,
+        server
+            .request("GET", "/v1")
+            .header("x-auth-token", &admin)
+            .send()
+            .status,
         200
     );
 }
@@ -427,28 +476,38 @@ fn v1_index_and_caller_rules() {
 fn content_type_token_and_json_checks_run_in_keyrock_order() {
     let (server, _db) = Server::start();
     let admin = server.admin_token();
-    let body = json!({"user": {"username": "x", "email": "x@example.org", "password": "x"}}).to_string();
+    let body =
+        json!({"user": {"username": "x", "email": "x@example.org", "password": "x"}}).to_string();
     // Wrong Content-Type is reported before the missing token.
     server
         .request("POST", "/v1/users")
         .header("Content-Type", "text/plain")
         .raw(body.clone().into_bytes())
         .send()
-        .assert_keyrock_error(400, "Missing parameter: header Content-Type: application/json");
+        .assert_keyrock_error(
+            400,
+            "Missing parameter: header Content-Type: application/json",
+        );
     // No Content-Type at all, on PATCH, with a token.
     server
         .request("PATCH", "/v1/users/admin")
         .token(&admin)
         .raw(body.clone().into_bytes())
         .send()
-        .assert_keyrock_error(400, "Missing parameter: header Content-Type: application/json");
+        .assert_keyrock_error(
+            400,
+            "Missing parameter: header Content-Type: application/json",
+        );
     // The missing token is reported before the malformed body.
     server
         .request("POST", "/v1/users")
         .header("Content-Type", "application/json")
         .raw(b"{not json".to_vec())
         .send()
-        .assert_keyrock_error(400, "Expecting to find X-Auth-token/Authorization in requests");
+        .assert_keyrock_error(
+            400,
+            "Expecting to find X-Auth-token/Authorization in requests",
+        );
     server
         .request("POST", "/v1/users")
         .token(&admin)
@@ -487,7 +546,10 @@ fn oversized_bodies_get_413_in_the_keyrock_envelope() {
         .send()
         .assert_keyrock_error(413, "Request body too large");
     // The server is still fine afterwards.
-    assert_eq!(server.request("GET", "/v1").token(&admin).send().status, 200);
+    assert_eq!(
+        server.request("GET", "/v1").token(&admin).send().status,
+        200
+    );
 }
 
 #[test]

@@ -64,20 +64,34 @@ fn fails_with(envs: &[(&str, &str)], needle: &str) {
     assert!(!out.status.success(), "{envs:?} should fail");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(needle), "{envs:?}: stderr was {stderr}");
-    let lines: Vec<_> = stderr.lines().filter(|l| l.starts_with("tessera:")).collect();
+    let lines: Vec<_> = stderr
+        .lines()
+        .filter(|l| l.starts_with("tessera:"))
+        .collect();
     assert_eq!(lines.len(), 1, "one-line reason expected, got {stderr}");
 }
 
 #[test]
 fn bad_settings_exit_non_zero_with_a_reason() {
-    fails_with(&[("TESSERA_DATABASE_URL", "mysql://root@localhost/x")], "unknown database URL scheme");
+    fails_with(
+        &[("TESSERA_DATABASE_URL", "mysql://root@localhost/x")],
+        "unknown database URL scheme",
+    );
     fails_with(&[("TESSERA_BIND", "not-an-address")], "TESSERA_BIND");
-    fails_with(&[("TESSERA_CONFIG", "/nonexistent/tessera.toml")], "cannot read config file");
+    fails_with(
+        &[("TESSERA_CONFIG", "/nonexistent/tessera.toml")],
+        "cannot read config file",
+    );
     // A port in use.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     fails_with(
-        &[("TESSERA_BIND", addr.as_str()), ("TESSERA_DATABASE_URL", "sqlite::memory:"), ("TESSERA_ADMIN_PASSWORD", "x"), ("TESSERA_BCRYPT_COST", "4")],
+        &[
+            ("TESSERA_BIND", addr.as_str()),
+            ("TESSERA_DATABASE_URL", "sqlite::memory:"),
+            ("TESSERA_ADMIN_PASSWORD", "x"),
+            ("TESSERA_BCRYPT_COST", "4"),
+        ],
         "cannot listen on",
     );
 }
@@ -117,7 +131,11 @@ fn config_file_is_read_and_environment_wins() {
         .env("TESSERA_DATABASE_URL", format!("sqlite://{}", db.display()))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(db.exists());
     // Unknown keys are refused.
     std::fs::write(&file, "colour = \"blue\"\n").unwrap();
