@@ -32,7 +32,7 @@ pub struct LoginOutcome {
 }
 
 enum Candidate {
-    User(User),
+    User(Box<User>),
     PepProxy {
         id: String,
         digest: String,
@@ -111,7 +111,7 @@ pub fn login(
 /// Users are matched by email, case-insensitively; PEP proxies by their exact id.
 fn find_candidate(conn: &mut DbConn, name: &str) -> Result<Candidate, KeyrockError> {
     if let Some(user) = users::find_user_by_email(conn, name)? {
-        return Ok(Candidate::User(user));
+        return Ok(Candidate::User(Box::new(user)));
     }
     let pep = pep_proxies::table
         .filter(pep_proxies::id.eq(name))

@@ -1,0 +1,40 @@
+# Everyday commands. `cargo install just` if you do not have it; each recipe is plain cargo.
+
+pg_url := env_var_or_default("TESSERA_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+# Build every crate (debug).
+build:
+    cargo build --workspace
+
+# Run the server with the embedded SQLite default (./tessera-data).
+run:
+    cargo run -p tessera-server -- serve
+
+# The whole test suite on SQLite (what the README and CI run).
+test:
+    cargo test --workspace
+
+# The whole test suite again, each test on a fresh PostgreSQL database.
+test-postgres:
+    TESSERA_TEST_DATABASE_URL={{pg_url}} cargo test --workspace
+
+# Formatting and clippy, as CI checks them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Release build, a fresh server on SQLite, and real concurrent HTTP load (see docs/benchmarks.md).
+bench concurrency="16" duration="10":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release -p tessera-server -p tessera-tests --bin tessera --bin tessera-bench
+    dir=$(mktemp -d)
+    password=bench-$(date +%s)
+    TESSERA_DATABASE_URL="sqlite://$dir/tessera.db" TESSERA_BIND=127.0.0.1:3901 \
+      TESSERA_ADMIN_PASSWORD="$password" TESSERA_LOG=warn \
+      ./target/release/tessera serve 2>"$dir/server.log" &
+    server=$!
+    trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+    for _ in $(seq 1 100); do curl -sf http://127.0.0.1:3901/health >/dev/null && break; sleep 0.1; done
+    ./target/release/tessera-bench --base-url http://127.0.0.1:3901 --password "$password" \
+      --concurrency {{concurrency}} --duration {{duration}} --markdown
