@@ -419,3 +419,44 @@ mod tests {
         assert!(matches!(missing, Err(StorageError::NotFound)));
     }
 }
+
+#[cfg(test)]
+mod unavailable_tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_server_is_unavailable() {
+        // Port 1 on loopback: nothing listens there.
+        let url = DatabaseUrl::parse("postgres://postgres@127.0.0.1:1/none").unwrap();
+        assert!(matches!(
+            open_pool(&url, 1),
+            Err(StorageError::Unavailable(_))
+        ));
+    }
+
+    /// Needs a PostgreSQL server: runs when TESSERA_TEST_DATABASE_URL names one (CI does).
+    #[test]
+    fn a_lost_postgres_connection_is_unavailable() {
+        let Ok(server) = std::env::var("TESSERA_TEST_DATABASE_URL") else {
+            eprintln!("skipped: TESSERA_TEST_DATABASE_URL is not set");
+            return;
+        };
+        let url = DatabaseUrl::parse(&server).unwrap();
+        let mut victim = url.connect().unwrap();
+        let mut killer = url.connect().unwrap();
+        #[derive(QueryableByName)]
+        struct Pid {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            pid: i32,
+        }
+        let pid: Pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+            .get_result(&mut victim)
+            .unwrap();
+        killer
+            .batch_execute(&format!("SELECT pg_terminate_backend({})", pid.pid))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let err = victim.batch_execute("SELECT 1").map_err(StorageError::from);
+        assert!(matches!(err, Err(StorageError::Unavailable(_))), "{err:?}");
+    }
+}
