@@ -1,1 +1,529 @@
-fn main() {}
+//! `tessera-bench`: a small real load generator for a running Tessera server.
+//!
+//! It measures throughput and latency of two Keyrock token endpoints over plain
+//! HTTP, with N concurrent client threads, each on its own keep-alive
+//! connection (`ureq::Agent`):
+//!
+//! * `login`: `POST /v1/auth/tokens` with the admin's email and password
+//!   (expects 201 and an `X-Subject-Token` header). Dominated by the password
+//!   hash cost, so it shows how many logins per second the server sustains.
+//! * `token-check`: one login up front, then `GET /v1/auth/tokens` with that
+//!   token as both `X-Auth-Token` and `X-Subject-Token` (expects 200); the hot
+//!   path of a PEP proxy validating a token.
+//!
+//! Requests made during the warm-up are not recorded. For the measured window it
+//! reports requests, errors, successful requests per second and p50/p90/p99/max
+//! latency; `--markdown` adds a table row per scenario. The exit code is 1 when
+//! the server is unreachable, the first login fails, or every request of a
+//! scenario failed.
+//!
+//! Usually run through `just bench`, which builds release, starts a fresh
+//! server with `TESSERA_ADMIN_PASSWORD` set and runs
+//! `target/release/tessera-bench --password ... --markdown`. By hand:
+//!
+//! ```text
+//! tessera-bench --base-url http://127.0.0.1:3000 --password secret \
+//!     --concurrency 16 --duration 10 --warmup 2 --scenario all --markdown
+//! ```
+
+use std::io::{self, Read};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Hard cap on the requests sent per scenario (warm-up included).
+const MAX_REQUESTS: u64 = 5_000_000;
+/// Response bodies are drained (so the connection can be reused) up to this size.
+const MAX_BODY: u64 = 1 << 20;
+
+const USAGE: &str = "\
+usage: tessera-bench --password PASSWORD [options]
+
+options:
+  --base-url URL       server to load (default http://127.0.0.1:3000; http only)
+  --email EMAIL        admin email to log in with (default admin@localhost)
+  --password PASSWORD  admin password (or env TESSERA_ADMIN_PASSWORD)
+  --concurrency N      client threads, one keep-alive connection each (default 16)
+  --duration SECS      measured seconds per scenario (default 10)
+  --warmup SECS        unrecorded seconds before measuring (default 2)
+  --scenario NAME      login | token-check | all (default all)
+  --markdown           also print a markdown table row per scenario
+  -h, --help           show this help";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scenario {
+    Login,
+    TokenCheck,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Login => "login",
+            Scenario::TokenCheck => "token-check",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Config {
+    base_url: String,
+    email: String,
+    password: String,
+    concurrency: usize,
+    duration: u64,
+    warmup: u64,
+    scenarios: Vec<Scenario>,
+    markdown: bool,
+}
+
+enum Parsed {
+    Run(Config),
+    Help,
+}
+
+fn parse_number(flag: &str, value: &str) -> Result<u64, String> {
+    value
+        .parse::<u64>()
+        .map_err(|_| format!("{flag} expects a whole number, got {value:?}"))
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
+    let mut base_url = "http://127.0.0.1:3000".to_string();
+    let mut email = "admin@localhost".to_string();
+    let mut password: Option<String> = None;
+    let mut concurrency: u64 = 16;
+    let mut duration: u64 = 10;
+    let mut warmup: u64 = 2;
+    let mut scenarios = vec![Scenario::Login, Scenario::TokenCheck];
+    let mut markdown = false;
+
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Parsed::Help),
+            "--markdown" => {
+                if inline.is_some() {
+                    return Err("--markdown takes no value".to_string());
+                }
+                markdown = true;
+                continue;
+            }
+            "--base-url" | "--email" | "--password" | "--concurrency" | "--duration"
+            | "--warmup" | "--scenario" => {}
+            _ => return Err(format!("unknown argument {arg:?}")),
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => args.next().ok_or_else(|| format!("{flag} needs a value"))?,
+        };
+        match flag.as_str() {
+            "--base-url" => base_url = value.trim_end_matches('/').to_string(),
+            "--email" => email = value,
+            "--password" => password = Some(value),
+            "--concurrency" => concurrency = parse_number(&flag, &value)?,
+            "--duration" => duration = parse_number(&flag, &value)?,
+            "--warmup" => warmup = parse_number(&flag, &value)?,
+            "--scenario" => {
+                scenarios = match value.as_str() {
+                    "login" => vec![Scenario::Login],
+                    "token-check" => vec![Scenario::TokenCheck],
+                    "all" => vec![Scenario::Login, Scenario::TokenCheck],
+                    other => {
+                        return Err(format!(
+                            "--scenario must be login, token-check or all, got {other:?}"
+                        ))
+                    }
+                }
+            }
+            _ => return Err(format!("unknown argument {arg:?}")),
+        }
+    }
+
+    let password = match password {
+        Some(p) => p,
+        None => std::env::var("TESSERA_ADMIN_PASSWORD")
+            .map_err(|_| "--password (or env TESSERA_ADMIN_PASSWORD) is required".to_string())?,
+    };
+    if !base_url.starts_with("http://") {
+        return Err(format!(
+            "--base-url must be a plain http:// URL (no TLS support), got {base_url:?}"
+        ));
+    }
+    if !(1..=1024).contains(&concurrency) {
+        return Err(format!(
+            "--concurrency must be between 1 and 1024, got {concurrency}"
+        ));
+    }
+    if !(1..=86_400).contains(&duration) {
+        return Err(format!(
+            "--duration must be between 1 and 86400 seconds, got {duration}"
+        ));
+    }
+    if warmup > 3_600 {
+        return Err(format!(
+            "--warmup must be at most 3600 seconds, got {warmup}"
+        ));
+    }
+    let concurrency =
+        usize::try_from(concurrency).map_err(|_| "--concurrency is too large".to_string())?;
+    Ok(Parsed::Run(Config {
+        base_url,
+        email,
+        password,
+        concurrency,
+        duration,
+        warmup,
+        scenarios,
+        markdown,
+    }))
+}
+
+/// What one request looked like, for the counters.
+enum Outcome {
+    Ok,
+    Failed(String),
+}
+
+fn new_agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// Reads and discards the body so the keep-alive connection goes back to the pool.
+fn drain(response: ureq::Response) -> Result<(), String> {
+    let mut reader = response.into_reader().take(MAX_BODY);
+    io::copy(&mut reader, &mut io::sink())
+        .map(|_| ())
+        .map_err(|e| format!("reading body: {e}"))
+}
+
+/// Turns a ureq result into an outcome, checking the status and draining the body.
+fn classify(
+    result: Result<ureq::Response, ureq::Error>,
+    expected: u16,
+    need_subject_token: bool,
+) -> Outcome {
+    match result {
+        Ok(response) => {
+            let status = response.status();
+            let has_token = response.header("X-Subject-Token").is_some();
+            let drained = drain(response);
+            if status != expected {
+                Outcome::Failed(format!("HTTP {status} (expected {expected})"))
+            } else if need_subject_token && !has_token {
+                Outcome::Failed("no X-Subject-Token header in the response".to_string())
+            } else {
+                match drained {
+                    Ok(()) => Outcome::Ok,
+                    Err(e) => Outcome::Failed(e),
+                }
+            }
+        }
+        Err(ureq::Error::Status(code, response)) => {
+            // Best effort: failing to drain an error body changes nothing here.
+            let _ = drain(response);
+            Outcome::Failed(format!("HTTP {code} (expected {expected})"))
+        }
+        Err(ureq::Error::Transport(t)) => Outcome::Failed(format!("transport error: {t}")),
+    }
+}
+
+struct Target<'a> {
+    scenario: Scenario,
+    tokens_url: String,
+    login_body: &'a str,
+    token: Option<&'a str>,
+}
+
+impl Target<'_> {
+    fn send(&self, agent: &ureq::Agent) -> Outcome {
+        match self.scenario {
+            Scenario::Login => {
+                let result = agent
+                    .post(&self.tokens_url)
+                    .set("Content-Type", "application/json")
+                    .send_string(self.login_body);
+                classify(result, 201, true)
+            }
+            Scenario::TokenCheck => {
+                let token = self.token.unwrap_or_default();
+                let result = agent
+                    .get(&self.tokens_url)
+                    .set("X-Auth-Token", token)
+                    .set("X-Subject-Token", token)
+                    .call();
+                classify(result, 200, false)
+            }
+        }
+    }
+}
+
+/// One login, for the pre-flight check and the token-check scenario's token.
+fn login_once(cfg: &Config, login_body: &str) -> Result<String, String> {
+    let url = format!("{}/v1/auth/tokens", cfg.base_url);
+    let result = new_agent()
+        .post(&url)
+        .set("Content-Type", "application/json")
+        .send_string(login_body);
+    match result {
+        Ok(response) => {
+            let status = response.status();
+            let token = response.header("X-Subject-Token").map(str::to_string);
+            let _ = drain(response);
+            match (status, token) {
+                (201, Some(token)) => Ok(token),
+                (201, None) => Err(format!(
+                    "login at {url} returned 201 without an X-Subject-Token header"
+                )),
+                (other, _) => Err(format!(
+                    "login as {} at {url} returned HTTP {other}, expected 201",
+                    cfg.email
+                )),
+            }
+        }
+        Err(ureq::Error::Status(code, response)) => {
+            let _ = drain(response);
+            Err(format!(
+                "login as {} at {url} failed with HTTP {code} (wrong --email or --password?)",
+                cfg.email
+            ))
+        }
+        Err(ureq::Error::Transport(t)) => {
+            Err(format!("server unreachable at {}: {t}", cfg.base_url))
+        }
+    }
+}
+
+/// What one client thread saw during the measured window.
+#[derive(Default)]
+struct ThreadResult {
+    latencies_ns: Vec<u64>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+fn worker(
+    target: &Target<'_>,
+    sent: &AtomicU64,
+    measure_from: Instant,
+    stop_at: Instant,
+) -> ThreadResult {
+    let agent = new_agent();
+    let mut result = ThreadResult::default();
+    loop {
+        let start = Instant::now();
+        if start >= stop_at || sent.fetch_add(1, Ordering::Relaxed) >= MAX_REQUESTS {
+            break;
+        }
+        let outcome = target.send(&agent);
+        let elapsed = start.elapsed();
+        if start < measure_from {
+            continue;
+        }
+        match outcome {
+            Outcome::Ok => result
+                .latencies_ns
+                .push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)),
+            Outcome::Failed(reason) => {
+                result.errors += 1;
+                if result.first_error.is_none() {
+                    result.first_error = Some(reason);
+                }
+            }
+        }
+    }
+    result
+}
+
+struct Report {
+    scenario: Scenario,
+    requests: u64,
+    errors: u64,
+    measured_secs: f64,
+    rps: f64,
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    first_error: Option<String>,
+}
+
+/// Value at index `ceil(p * n) - 1` of the sorted slice, `p` given in per mille.
+fn percentile(sorted: &[u64], per_mille: usize) -> u64 {
+    let n = sorted.len();
+    if n == 0 {
+        return 0;
+    }
+    let rank = (per_mille * n).div_ceil(1000).max(1);
+    sorted[rank.min(n) - 1]
+}
+
+fn ns_to_ms(ns: u64) -> f64 {
+    ns as f64 / 1_000_000.0
+}
+
+fn run_scenario(cfg: &Config, scenario: Scenario, login_body: &str, token: Option<&str>) -> Report {
+    let target = Target {
+        scenario,
+        tokens_url: format!("{}/v1/auth/tokens", cfg.base_url),
+        login_body,
+        token,
+    };
+    let sent = AtomicU64::new(0);
+    let begin = Instant::now();
+    let measure_from = begin + Duration::from_secs(cfg.warmup);
+    let stop_at = measure_from + Duration::from_secs(cfg.duration);
+
+    let results: Vec<ThreadResult> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..cfg.concurrency)
+            .map(|_| scope.spawn(|| worker(&target, &sent, measure_from, stop_at)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(_) => ThreadResult {
+                    errors: 1,
+                    first_error: Some("client thread panicked".to_string()),
+                    ..ThreadResult::default()
+                },
+            })
+            .collect()
+    });
+    // The window really ends when the last in-flight request has finished.
+    let measured_secs = Instant::now()
+        .saturating_duration_since(measure_from)
+        .as_secs_f64()
+        .max(f64::EPSILON);
+
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let mut first_error = None;
+    for r in results {
+        latencies.extend(r.latencies_ns);
+        errors += r.errors;
+        if first_error.is_none() {
+            first_error = r.first_error;
+        }
+    }
+    latencies.sort_unstable();
+    let ok = latencies.len() as u64;
+    Report {
+        scenario,
+        requests: ok + errors,
+        errors,
+        measured_secs,
+        rps: ok as f64 / measured_secs,
+        p50_ms: ns_to_ms(percentile(&latencies, 500)),
+        p90_ms: ns_to_ms(percentile(&latencies, 900)),
+        p99_ms: ns_to_ms(percentile(&latencies, 990)),
+        max_ms: ns_to_ms(latencies.last().copied().unwrap_or(0)),
+        first_error,
+    }
+}
+
+fn print_report(cfg: &Config, r: &Report) {
+    println!(
+        "{}: {} threads, {} s warm-up, {:.2} s measured",
+        r.scenario.name(),
+        cfg.concurrency,
+        cfg.warmup,
+        r.measured_secs
+    );
+    println!(
+        "  requests {}  errors {}  throughput {:.1} req/s",
+        r.requests, r.errors, r.rps
+    );
+    println!(
+        "  latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms
+    );
+    if let Some(e) = &r.first_error {
+        println!("  first error: {e}");
+    }
+}
+
+fn run(cfg: &Config) -> Result<(), String> {
+    let login_body = serde_json::json!({"name": cfg.email, "password": cfg.password}).to_string();
+    // Pre-flight: fails fast on an unreachable server or wrong credentials.
+    let token = login_once(cfg, &login_body)?;
+    println!(
+        "tessera-bench: {} ({} threads, {} s warm-up + {} s per scenario)",
+        cfg.base_url, cfg.concurrency, cfg.warmup, cfg.duration
+    );
+
+    let mut reports = Vec::new();
+    for &scenario in &cfg.scenarios {
+        let token = match scenario {
+            Scenario::Login => None,
+            Scenario::TokenCheck => Some(token.as_str()),
+        };
+        let report = run_scenario(cfg, scenario, &login_body, token);
+        print_report(cfg, &report);
+        reports.push(report);
+    }
+
+    if cfg.markdown {
+        println!();
+        println!("| scenario | concurrency | duration | req/s | p50 ms | p99 ms | errors |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+        for r in &reports {
+            println!(
+                "| {} | {} | {} s | {:.1} | {:.2} | {:.2} | {} |",
+                r.scenario.name(),
+                cfg.concurrency,
+                cfg.duration,
+                r.rps,
+                r.p50_ms,
+                r.p99_ms,
+                r.errors
+            );
+        }
+    }
+
+    let failed: Vec<String> = reports
+        .iter()
+        .filter(|r| r.requests == r.errors)
+        .map(|r| {
+            format!(
+                "{}: all {} requests failed ({})",
+                r.scenario.name(),
+                r.requests,
+                r.first_error.as_deref().unwrap_or("no request completed")
+            )
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+fn main() -> ExitCode {
+    let cfg = match parse_args(std::env::args().skip(1)) {
+        Ok(Parsed::Run(cfg)) => cfg,
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("tessera-bench: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&cfg) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
