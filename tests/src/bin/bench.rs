@@ -10,6 +10,9 @@
 //! * `token-check`: one login up front, then `GET /v1/auth/tokens` with that
 //!   token as both `X-Auth-Token` and `X-Subject-Token` (expects 200); the hot
 //!   path of a PEP proxy validating a token.
+//! * `mixed`: both at once, N threads each: shows whether a burst of logins
+//!   (bcrypt-bound) slows token checks down. Reported as `mixed:login` and
+//!   `mixed:token-check`.
 //!
 //! Requests made during the warm-up are not recorded. For the measured window it
 //! reports requests, errors, successful requests per second and p50/p90/p99/max
@@ -46,7 +49,7 @@ options:
   --concurrency N      client threads, one keep-alive connection each (default 16)
   --duration SECS      measured seconds per scenario (default 10)
   --warmup SECS        unrecorded seconds before measuring (default 2)
-  --scenario NAME      login | token-check | all (default all)
+  --scenario NAME      login | token-check | mixed | all (default all)
   --markdown           also print a markdown table row per scenario
   -h, --help           show this help";
 
@@ -54,6 +57,8 @@ options:
 enum Scenario {
     Login,
     TokenCheck,
+    /// Login and token-check threads at the same time.
+    Mixed,
 }
 
 impl Scenario {
@@ -61,6 +66,7 @@ impl Scenario {
         match self {
             Scenario::Login => "login",
             Scenario::TokenCheck => "token-check",
+            Scenario::Mixed => "mixed",
         }
     }
 }
@@ -95,7 +101,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
     let mut concurrency: u64 = 16;
     let mut duration: u64 = 10;
     let mut warmup: u64 = 2;
-    let mut scenarios = vec![Scenario::Login, Scenario::TokenCheck];
+    let mut scenarios = vec![Scenario::Login, Scenario::TokenCheck, Scenario::Mixed];
     let mut markdown = false;
 
     let mut args = args.into_iter();
@@ -132,10 +138,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                 scenarios = match value.as_str() {
                     "login" => vec![Scenario::Login],
                     "token-check" => vec![Scenario::TokenCheck],
-                    "all" => vec![Scenario::Login, Scenario::TokenCheck],
+                    "mixed" => vec![Scenario::Mixed],
+                    "all" => vec![Scenario::Login, Scenario::TokenCheck, Scenario::Mixed],
                     other => {
                         return Err(format!(
-                            "--scenario must be login, token-check or all, got {other:?}"
+                            "--scenario must be login, token-check, mixed or all, got {other:?}"
                         ))
                     }
                 }
@@ -252,7 +259,7 @@ impl Target<'_> {
                     .send_string(self.login_body);
                 classify(result, 201, true)
             }
-            Scenario::TokenCheck => {
+            Scenario::TokenCheck | Scenario::Mixed => {
                 let token = self.token.unwrap_or_default();
                 let result = agent
                     .get(&self.tokens_url)
@@ -343,7 +350,7 @@ fn worker(
 }
 
 struct Report {
-    scenario: Scenario,
+    label: String,
     requests: u64,
     errors: u64,
     measured_secs: f64,
@@ -369,31 +376,52 @@ fn ns_to_ms(ns: u64) -> f64 {
     ns as f64 / 1_000_000.0
 }
 
-fn run_scenario(cfg: &Config, scenario: Scenario, login_body: &str, token: Option<&str>) -> Report {
-    let target = Target {
-        scenario,
-        tokens_url: format!("{}/v1/auth/tokens", cfg.base_url),
-        login_body,
-        token,
-    };
+/// Runs thread groups at once, one report per group: `(label, scenario, threads)`.
+fn run_groups(
+    cfg: &Config,
+    groups: &[(String, Scenario, usize)],
+    login_body: &str,
+    token: &str,
+) -> Vec<Report> {
+    let targets: Vec<Target<'_>> = groups
+        .iter()
+        .map(|(_, scenario, _)| Target {
+            scenario: *scenario,
+            tokens_url: format!("{}/v1/auth/tokens", cfg.base_url),
+            login_body,
+            token: Some(token),
+        })
+        .collect();
     let sent = AtomicU64::new(0);
     let begin = Instant::now();
     let measure_from = begin + Duration::from_secs(cfg.warmup);
     let stop_at = measure_from + Duration::from_secs(cfg.duration);
 
-    let results: Vec<ThreadResult> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..cfg.concurrency)
-            .map(|_| scope.spawn(|| worker(&target, &sent, measure_from, stop_at)))
+    let per_group: Vec<Vec<ThreadResult>> = std::thread::scope(|scope| {
+        let handles: Vec<Vec<_>> = groups
+            .iter()
+            .zip(&targets)
+            .map(|((_, _, threads), target)| {
+                let sent = &sent;
+                (0..*threads)
+                    .map(|_| scope.spawn(move || worker(target, sent, measure_from, stop_at)))
+                    .collect()
+            })
             .collect();
         handles
             .into_iter()
-            .map(|h| match h.join() {
-                Ok(r) => r,
-                Err(_) => ThreadResult {
-                    errors: 1,
-                    first_error: Some("client thread panicked".to_string()),
-                    ..ThreadResult::default()
-                },
+            .map(|group| {
+                group
+                    .into_iter()
+                    .map(|h| match h.join() {
+                        Ok(r) => r,
+                        Err(_) => ThreadResult {
+                            errors: 1,
+                            first_error: Some("client thread panicked".to_string()),
+                            ..ThreadResult::default()
+                        },
+                    })
+                    .collect()
             })
             .collect()
     });
@@ -403,39 +431,42 @@ fn run_scenario(cfg: &Config, scenario: Scenario, login_body: &str, token: Optio
         .as_secs_f64()
         .max(f64::EPSILON);
 
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    let mut first_error = None;
-    for r in results {
-        latencies.extend(r.latencies_ns);
-        errors += r.errors;
-        if first_error.is_none() {
-            first_error = r.first_error;
-        }
-    }
-    latencies.sort_unstable();
-    let ok = latencies.len() as u64;
-    Report {
-        scenario,
-        requests: ok + errors,
-        errors,
-        measured_secs,
-        rps: ok as f64 / measured_secs,
-        p50_ms: ns_to_ms(percentile(&latencies, 500)),
-        p90_ms: ns_to_ms(percentile(&latencies, 900)),
-        p99_ms: ns_to_ms(percentile(&latencies, 990)),
-        max_ms: ns_to_ms(latencies.last().copied().unwrap_or(0)),
-        first_error,
-    }
+    groups
+        .iter()
+        .zip(per_group)
+        .map(|((label, _, _), results)| {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut first_error = None;
+            for r in results {
+                latencies.extend(r.latencies_ns);
+                errors += r.errors;
+                if first_error.is_none() {
+                    first_error = r.first_error;
+                }
+            }
+            latencies.sort_unstable();
+            let ok = latencies.len() as u64;
+            Report {
+                label: label.clone(),
+                requests: ok + errors,
+                errors,
+                measured_secs,
+                rps: ok as f64 / measured_secs,
+                p50_ms: ns_to_ms(percentile(&latencies, 500)),
+                p90_ms: ns_to_ms(percentile(&latencies, 900)),
+                p99_ms: ns_to_ms(percentile(&latencies, 990)),
+                max_ms: ns_to_ms(latencies.last().copied().unwrap_or(0)),
+                first_error,
+            }
+        })
+        .collect()
 }
 
 fn print_report(cfg: &Config, r: &Report) {
     println!(
         "{}: {} threads, {} s warm-up, {:.2} s measured",
-        r.scenario.name(),
-        cfg.concurrency,
-        cfg.warmup,
-        r.measured_secs
+        r.label, cfg.concurrency, cfg.warmup, r.measured_secs
     );
     println!(
         "  requests {}  errors {}  throughput {:.1} req/s",
@@ -461,13 +492,21 @@ fn run(cfg: &Config) -> Result<(), String> {
 
     let mut reports = Vec::new();
     for &scenario in &cfg.scenarios {
-        let token = match scenario {
-            Scenario::Login => None,
-            Scenario::TokenCheck => Some(token.as_str()),
+        let groups = match scenario {
+            Scenario::Mixed => vec![
+                ("mixed:login".to_string(), Scenario::Login, cfg.concurrency),
+                (
+                    "mixed:token-check".to_string(),
+                    Scenario::TokenCheck,
+                    cfg.concurrency,
+                ),
+            ],
+            single => vec![(single.name().to_string(), single, cfg.concurrency)],
         };
-        let report = run_scenario(cfg, scenario, &login_body, token);
-        print_report(cfg, &report);
-        reports.push(report);
+        for report in run_groups(cfg, &groups, &login_body, &token) {
+            print_report(cfg, &report);
+            reports.push(report);
+        }
     }
 
     if cfg.markdown {
@@ -477,13 +516,7 @@ fn run(cfg: &Config) -> Result<(), String> {
         for r in &reports {
             println!(
                 "| {} | {} | {} s | {:.1} | {:.2} | {:.2} | {} |",
-                r.scenario.name(),
-                cfg.concurrency,
-                cfg.duration,
-                r.rps,
-                r.p50_ms,
-                r.p99_ms,
-                r.errors
+                r.label, cfg.concurrency, cfg.duration, r.rps, r.p50_ms, r.p99_ms, r.errors
             );
         }
     }
@@ -494,7 +527,7 @@ fn run(cfg: &Config) -> Result<(), String> {
         .map(|r| {
             format!(
                 "{}: all {} requests failed ({})",
-                r.scenario.name(),
+                r.label,
                 r.requests,
                 r.first_error.as_deref().unwrap_or("no request completed")
             )
