@@ -245,15 +245,21 @@ impl Server {
 
     /// A server over an existing database (several servers may share one).
     pub fn start_on(db: &TestDb, options: Options) -> Server {
+        Server::try_start_on(db, options).unwrap_or_else(|e| panic!("tessera did not start: {e}"))
+    }
+
+    /// Like [`Server::start_on`], but a server that exits at start-up is an `Err` with its log.
+    pub fn try_start_on(db: &TestDb, options: Options) -> Result<Server, String> {
         let mut last_error = String::new();
         // A port picked free can be taken before the server binds it; try a few.
         for _ in 0..3 {
             match Server::try_start(db, &options) {
-                Ok(server) => return server,
-                Err(e) => last_error = e,
+                Ok(server) => return Ok(server),
+                Err(e) if e.contains("cannot listen") => last_error = e,
+                Err(e) => return Err(e),
             }
         }
-        panic!("tessera did not start: {last_error}");
+        Err(last_error)
     }
 
     fn try_start(db: &TestDb, options: &Options) -> Result<Server, String> {
@@ -500,6 +506,7 @@ impl Resp {
             405 => "Method Not Allowed",
             409 => "Conflict",
             413 => "Payload Too Large",
+            503 => "Service Unavailable",
             _ => "Internal error",
         };
         assert_eq!(body["error"]["title"], title, "body: {}", self.body);

@@ -258,3 +258,104 @@ fn two_servers_on_one_database_share_tokens_and_revocations() {
         .send()
         .assert_keyrock_error(404, "Token not found");
 }
+
+#[test]
+fn sigint_also_lets_in_flight_requests_finish() {
+    // bcrypt cost 14 makes one login last about a second: long enough to signal mid-request.
+    let (mut server, _db) = Server::start_with(Options::default().env("TESSERA_BCRYPT_COST", "14"));
+    let login = std::thread::scope(|scope| {
+        let pending = scope.spawn(|| {
+            server
+                .request("POST", "/v1/auth/tokens")
+                .json(&json!({"name": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+                .send()
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &server.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        pending.join().unwrap()
+    });
+    assert_eq!(
+        login.status, 201,
+        "the in-flight login finished: {}",
+        login.body
+    );
+    assert_eq!(server.wait_exit(Duration::from_secs(35)), Some(0));
+}
+
+#[test]
+fn bootstrap_refuses_an_admin_email_held_by_an_ordinary_user() {
+    let db = TestDb::new();
+    let first = Server::start_on(&db, Options::default());
+    let admin = first.admin_token();
+    first.create_user(&admin, "bob", "bob@example.org", "bobpw");
+    let gone = first
+        .request("DELETE", "/v1/users/admin")
+        .token(&admin)
+        .send();
+    assert_eq!(gone.status, 204);
+    drop(first);
+    let err = match Server::try_start_on(
+        &db,
+        Options::default().env("TESSERA_ADMIN_EMAIL", "BOB@example.org"),
+    ) {
+        Ok(_) => panic!("started without an admin"),
+        Err(e) => e,
+    };
+    assert!(
+        err.contains("already belongs to a user who is not an admin"),
+        "{err}"
+    );
+    // With a free address the admin is created again.
+    let again = Server::start_on(&db, Options::default());
+    again.admin_token();
+}
+
+#[test]
+fn a_locked_database_answers_503_in_the_family_envelope_not_500() {
+    let db = TestDb::new();
+    if db.is_postgres() {
+        eprintln!("skipped on PostgreSQL: holding SQLite's write lock is what this test does");
+        return;
+    }
+    let server = Server::start_on(&db, Options::default());
+    let admin = server.admin_token();
+    let mut conn = db.conn();
+    use storage::diesel::connection::SimpleConnection;
+    conn.batch_execute("BEGIN IMMEDIATE").unwrap();
+    // Logging in writes a token: it waits for the lock (busy_timeout), then gives up.
+    let resp = server
+        .request("POST", "/v1/auth/tokens")
+        .json(&json!({"name": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send();
+    resp.assert_keyrock_error(503, "Service unavailable");
+    conn.batch_execute("ROLLBACK").unwrap();
+    // Reads kept working, and writes work again once the lock is gone.
+    assert_eq!(
+        server.request("GET", "/v1").token(&admin).send().status,
+        200
+    );
+    server.admin_token();
+}
+
+#[test]
+fn version_links_security_scheme_and_405_on_operations_paths() {
+    let (server, _db) = Server::start();
+    let version = server.get("/version").json();
+    assert_eq!(
+        version["keyrock"]["api"]["link"],
+        format!("{}/v1", server.base)
+    );
+    let doc = server.get("/openapi.json").json();
+    assert_eq!(
+        doc["components"]["securitySchemes"]["x_auth_token"]["name"],
+        "X-Auth-Token"
+    );
+    server
+        .request("POST", "/health")
+        .send()
+        .assert_keyrock_error(405, "Method not allowed");
+}

@@ -22,6 +22,8 @@ pub struct AppState {
     pub settings: Settings,
     pub metrics: Metrics,
     pub started: Instant,
+    /// TESSERA_PUBLIC_URL, or `http://` + the address actually bound.
+    pub public_url: String,
 }
 
 pub type State = web::Data<AppState>;
@@ -52,12 +54,20 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     let metrics = Metrics::new().map_err(|e| format!("metrics setup failed: {e}"))?;
+    let public_url = match &settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{bound}"),
+    };
+    if settings.pdp_level == crate::settings::PdpLevel::Advanced {
+        tracing::warn!("TESSERA_PDP_LEVEL=advanced (AuthZForce) is not supported; PDP decisions will answer 501");
+    }
     let state = web::Data::new(AppState {
         pool,
         hasher,
         settings,
         metrics,
         started: Instant::now(),
+        public_url,
     });
     tracing::info!(address = %bound, backend = ?url.backend(), workers, "tessera listening on http://{bound}");
     let server = HttpServer::new(move || {
@@ -69,14 +79,44 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     })
     .workers(workers)
     .shutdown_timeout(30)
+    // Our own handler: actix stops at once on SIGINT; operations.md wants both graceful.
+    .disable_signals()
     .listen(listener)
     .map_err(|e| format!("cannot serve on {bound}: {e}"))?
     .run();
+    let handle = server.handle();
     actix_web::rt::System::new()
-        .block_on(server)
+        .block_on(async move {
+            actix_web::rt::spawn(async move {
+                wait_for_stop_signal().await;
+                tracing::info!("stop signal received; finishing in-flight requests");
+                handle.stop(true).await;
+            });
+            server.await
+        })
         .map_err(|e| format!("server failed: {e}"))?;
     tracing::info!("tessera stopped");
     Ok(())
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            tracing::error!("cannot install signal handlers; stop the process with SIGKILL");
+            std::future::pending::<()>().await
+        }
+    }
 }
 
 /// Every route of the server.

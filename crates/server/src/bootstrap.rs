@@ -64,8 +64,22 @@ pub fn ensure_admin(
             Ok(())
         }
         Ok(false) => Ok(()),
-        // Another node created it between our check and our insert.
-        Err(AuthError::Conflict(_)) => Ok(()),
+        Err(AuthError::Conflict(_)) => {
+            // Another node may have created the admin between our check and our insert;
+            // otherwise the email or the id `admin` belongs to an ordinary user.
+            let mut conn = pool
+                .get()
+                .map_err(|e| format!("admin bootstrap failed: {e}"))?;
+            if users::any_admin(&mut conn).map_err(fail)? {
+                Ok(())
+            } else {
+                Err(format!(
+                    "admin bootstrap failed: {} or the id `admin` already belongs to a user who is not an admin; \
+                     set TESSERA_ADMIN_EMAIL to another address",
+                    settings.admin_email
+                ))
+            }
+        }
         Err(e) => Err(fail(e)),
     }
 }

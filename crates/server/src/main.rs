@@ -19,7 +19,17 @@ fn main() -> ExitCode {
         eprintln!("tessera: {reason}");
         return ExitCode::from(2);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // One line, like every other bad setting.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            eprintln!("tessera: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
     let settings = cli.settings;
     if let Err(reason) = settings.validate() {
         eprintln!("tessera: {reason}");

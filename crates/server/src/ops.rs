@@ -8,11 +8,11 @@ use crate::app::State;
 use crate::db;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/ready", web::get().to(ready))
-        .route("/version", web::get().to(version))
-        .route("/metrics", web::get().to(metrics))
-        .route("/openapi.json", web::get().to(openapi));
+    cfg.service(crate::keyrock::resource("/health").route(web::get().to(health)))
+        .service(crate::keyrock::resource("/ready").route(web::get().to(ready)))
+        .service(crate::keyrock::resource("/version").route(web::get().to(version)))
+        .service(crate::keyrock::resource("/metrics").route(web::get().to(metrics)))
+        .service(crate::keyrock::resource("/openapi.json").route(web::get().to(openapi)));
 }
 
 #[utoipa::path(get, path = "/health", tag = "operations",
@@ -50,7 +50,7 @@ pub async fn version(state: State) -> HttpResponse {
         (uptime % 3_600) / 60,
         uptime % 60
     );
-    let base = public_url(&state);
+    let base = &state.public_url;
     HttpResponse::Ok().json(json!({
         "keyrock": {
             "version": KEYROCK_COMPAT_VERSION,
@@ -62,14 +62,6 @@ pub async fn version(state: State) -> HttpResponse {
         },
         "tessera": {"version": env!("CARGO_PKG_VERSION")},
     }))
-}
-
-/// TESSERA_PUBLIC_URL, or `http://` + the bind address.
-pub fn public_url(state: &State) -> String {
-    match &state.settings.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => format!("http://{}", state.settings.bind),
-    }
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
@@ -86,6 +78,23 @@ pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok().json(document())
 }
 
+/// Declares the `X-Auth-Token` scheme the Keyrock routes refer to.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "x_auth_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Auth-Token",
+                "Keyrock API token from POST /v1/auth/tokens (Authorization: Bearer also works)",
+            ))),
+        );
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -100,6 +109,7 @@ struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::keyrock::KeyrockApi::openapi());
+    utoipa::Modify::modify(&SecuritySchemes, &mut doc);
     let aliases: Vec<(String, utoipa::openapi::PathItem)> = doc
         .paths
         .paths

@@ -97,14 +97,10 @@ fn bad_settings_exit_non_zero_with_a_reason() {
 }
 
 #[test]
-fn bcrypt_cost_out_of_range_is_refused() {
-    let out = tessera()
-        .args(["serve"])
-        .env("TESSERA_BCRYPT_COST", "3")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("3"));
+fn values_the_parser_refuses_get_a_one_line_reason() {
+    fails_with(&[("TESSERA_BCRYPT_COST", "3")], "4..=31");
+    fails_with(&[("TESSERA_WORKERS", "abc")], "--workers");
+    fails_with(&[("TESSERA_PDP_LEVEL", "maximal")], "maximal");
 }
 
 #[test]

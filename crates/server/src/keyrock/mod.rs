@@ -41,7 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A resource whose unserved methods answer 405 in the Keyrock envelope.
-fn resource(path: &str) -> actix_web::Resource {
+pub fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
 
