@@ -61,6 +61,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     if settings.pdp_level == crate::settings::PdpLevel::Advanced {
         tracing::warn!("TESSERA_PDP_LEVEL=advanced (AuthZForce) is not supported; PDP decisions will answer 501");
     }
+    let state_pool = pool.clone();
     let state = web::Data::new(AppState {
         pool,
         hasher,
@@ -85,8 +86,10 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     .map_err(|e| format!("cannot serve on {bound}: {e}"))?
     .run();
     let handle = server.handle();
+    let purge_pool = state_pool;
     actix_web::rt::System::new()
         .block_on(async move {
+            actix_web::rt::spawn(purge_expired_tokens(purge_pool));
             actix_web::rt::spawn(async move {
                 wait_for_stop_signal().await;
                 tracing::info!("stop signal received; finishing in-flight requests");
@@ -97,6 +100,28 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("server failed: {e}"))?;
     tracing::info!("tessera stopped");
     Ok(())
+}
+
+/// How often expired API tokens are deleted. They are refused anyway; this only keeps the
+/// table small. Every node may do it: the delete is idempotent.
+const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+async fn purge_expired_tokens(pool: storage::Pool) {
+    let mut interval = actix_web::rt::time::interval(PURGE_INTERVAL);
+    loop {
+        interval.tick().await;
+        let now = time::OffsetDateTime::now_utc();
+        let purged = crate::db::with_conn(&pool, move |conn| {
+            auth_core::api_tokens::purge_expired(conn, now)
+                .map_err(|e| storage::StorageError::Other(e.to_string()))
+        })
+        .await;
+        match purged {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired API tokens deleted"),
+            Err(e) => tracing::warn!(error = %e, "purging expired API tokens failed"),
+        }
+    }
 }
 
 /// Resolves on the first SIGTERM or SIGINT.

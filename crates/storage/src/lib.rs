@@ -14,7 +14,7 @@ pub mod schema;
 mod time_fmt;
 
 pub use conn::{
-    migrate, open_pool, read_tx, write_tx, Backend, DatabaseUrl, DbConn, Pool, PoolState,
+    migrate, open_pool, write_tx, Backend, DatabaseUrl, DbConn, Pool, PoolState,
     PooledConn,
 };
 pub use error::StorageError;
