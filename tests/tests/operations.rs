@@ -87,6 +87,13 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("get", "/users/{user_id}"),
             ("patch", "/users/{user_id}"),
             ("delete", "/users/{user_id}"),
+            ("get", "/applications"),
+            ("post", "/applications"),
+            ("get", "/applications/{application_id}"),
+            ("patch", "/applications/{application_id}"),
+            ("delete", "/applications/{application_id}"),
+            ("post", "/applications/{application_id}/reset_secret"),
+            // Further routes are listed here.
         ] {
             routes.insert((m.to_owned(), format!("{prefix}{p}")));
         }
@@ -112,7 +119,18 @@ fn openapi_lists_every_route_and_every_listed_route_is_served() {
     assert_eq!(listed, served_routes());
     let admin = server.admin_token();
     for (method, path) in listed {
-        let concrete = path.replace("{user_id}", "no-such-user");
+        // Placeholders become ids that do not exist: the route answers, nothing is changed.
+        let concrete = path
+            .split('/')
+            .map(|seg| {
+                if seg.starts_with('{') {
+                    "no-such-id"
+                } else {
+                    seg
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
         let resp = server
             .request(&method.to_uppercase(), &concrete)
             .token(&admin)

@@ -5,6 +5,8 @@
 //! Error values carry Keyrock's exact message strings, because clients match on them;
 //! the HTTP status and envelope are chosen by the server's one Keyrock error mapper.
 
+pub mod applications;
+pub mod authz;
 pub mod caller;
 mod error;
 pub mod tokens;

@@ -14,8 +14,7 @@ pub mod schema;
 mod time_fmt;
 
 pub use conn::{
-    migrate, open_pool, write_tx, Backend, DatabaseUrl, DbConn, Pool, PoolState,
-    PooledConn,
+    migrate, open_pool, write_tx, Backend, DatabaseUrl, DbConn, Pool, PoolState, PooledConn,
 };
 pub use error::StorageError;
 pub use time_fmt::{from_db_time, to_db_time};

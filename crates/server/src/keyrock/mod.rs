@@ -1,5 +1,6 @@
 //! The Keyrock family: `/v1` (and its `/v3` alias).
 
+mod applications;
 mod error;
 mod extract;
 mod tokens;
@@ -24,6 +25,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(tokens::inspect))
                         .route(web::delete().to(tokens::delete)),
                 )
+                .service(
+                    resource("/applications")
+                        .route(web::get().to(applications::list))
+                        .route(web::post().to(applications::create)),
+                )
+                .service(
+                    resource("/applications/{application_id}")
+                        .route(web::get().to(applications::get))
+                        .route(web::patch().to(applications::update))
+                        .route(web::delete().to(applications::delete)),
+                )
+                .service(
+                    resource("/applications/{application_id}/reset_secret")
+                        .route(web::post().to(applications::reset_secret)),
+                )
+                // Further application-scoped routes are registered here.
                 .service(
                     resource("/users")
                         .route(web::get().to(users::list))
@@ -73,6 +90,8 @@ async fn index(_caller: KeyrockCaller) -> HttpResponse {
         index,
         tokens::create, tokens::inspect, tokens::delete,
         users::list, users::create, users::get, users::update, users::delete,
+        applications::list, applications::create, applications::get, applications::update,
+        applications::delete, applications::reset_secret,
     ),
     tags((name = "keyrock", description = "FIWARE Keyrock IdM API v1 (also served at /v3)")),
 )]

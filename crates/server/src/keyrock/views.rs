@@ -1,6 +1,7 @@
 //! Keyrock's JSON shapes (keyrock.md 1.5, 4.3).
 
 use auth_core::users::User;
+use keyrock_idm::applications::{Application, VisibleApplication};
 use serde_json::{json, Value};
 use time::format_description::FormatItem;
 use time::macros::format_description;
@@ -120,4 +121,92 @@ mod tests {
         let t = time::macros::datetime!(2018-03-20 09:31:07.104_999 UTC);
         assert_eq!(ts(t), "2018-03-20T09:31:07.104Z");
     }
+}
+
+/// A comma-separated list column as Keyrock returns it (a string, or null).
+fn csv(v: &Option<String>) -> Value {
+    v.as_ref()
+        .map(|s| Value::String(s.clone()))
+        .unwrap_or(Value::Null)
+}
+
+fn application_urls(id: &str) -> Value {
+    let base = format!("/v1/applications/{id}");
+    json!({
+        "permissions_url": format!("{base}/permissions"),
+        "roles_url": format!("{base}/roles"),
+        "users_url": format!("{base}/users"),
+        "pep_proxies_url": format!("{base}/pep_proxies"),
+        "iot_agents_url": format!("{base}/iot_agents"),
+        "trusted_applications_url": format!("{base}/trusted_applications"),
+    })
+}
+
+fn jwt_secret(v: &VisibleApplication) -> Value {
+    if v.show_jwt_secret {
+        csv(&v.app.jwt_secret)
+    } else {
+        Value::Null
+    }
+}
+
+/// `GET /v1/applications/{id}`: `secret` is always null (stored as a digest only).
+pub fn application_full(v: &VisibleApplication) -> Value {
+    let a = &v.app;
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "description": a.description,
+        "secret": null,
+        "url": a.url,
+        "redirect_uri": csv(&a.redirect_uri),
+        "redirect_sign_out_uri": a.redirect_sign_out_uri,
+        "image": a.image,
+        "grant_type": csv(&a.grant_type),
+        "response_type": csv(&a.response_type),
+        "token_types": csv(&a.token_types),
+        "jwt_secret": jwt_secret(v),
+        "client_type": a.client_type,
+        "scope": csv(&a.scope),
+        "extra": a.extra.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()),
+        "urls": application_urls(&a.id),
+    })
+}
+
+pub fn application_list_entry(v: &VisibleApplication) -> Value {
+    let a = &v.app;
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "description": a.description,
+        "image": a.image,
+        "url": a.url,
+        "redirect_uri": csv(&a.redirect_uri),
+        "redirect_sign_out_uri": a.redirect_sign_out_uri,
+        "grant_type": csv(&a.grant_type),
+        "response_type": csv(&a.response_type),
+        "token_types": csv(&a.token_types),
+        "jwt_secret": jwt_secret(v),
+        "client_type": a.client_type,
+        "urls": application_urls(&a.id),
+    })
+}
+
+/// The 201 of `POST /v1/applications`: the one response with the plaintext secret.
+pub fn application_created(a: &Application, secret: &str) -> Value {
+    json!({
+        "id": a.id,
+        "secret": secret,
+        "image": a.image,
+        "jwt_secret": a.jwt_secret,
+        "name": a.name,
+        "description": a.description,
+        "redirect_uri": csv(&a.redirect_uri),
+        "redirect_sign_out_uri": a.redirect_sign_out_uri,
+        "url": a.url,
+        "grant_type": csv(&a.grant_type),
+        "response_type": csv(&a.response_type),
+        "token_types": csv(&a.token_types),
+        "scope": csv(&a.scope),
+    })
 }
