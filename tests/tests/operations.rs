@@ -93,6 +93,16 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("patch", "/applications/{application_id}"),
             ("delete", "/applications/{application_id}"),
             ("post", "/applications/{application_id}/reset_secret"),
+            ("get", "/applications/{application_id}/users"),
+            ("get", "/applications/{application_id}/users/{user_id}/roles"),
+            ("put", "/applications/{application_id}/users/{user_id}/roles/{role_id}"),
+            ("post", "/applications/{application_id}/users/{user_id}/roles/{role_id}"),
+            ("delete", "/applications/{application_id}/users/{user_id}/roles/{role_id}"),
+            ("get", "/applications/{application_id}/organizations"),
+            ("get", "/applications/{application_id}/organizations/{organization_id}/roles"),
+            ("put", "/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}"),
+            ("post", "/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}"),
+            ("delete", "/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}"),
             // Further routes are listed here.
         ] {
             routes.insert((m.to_owned(), format!("{prefix}{p}")));

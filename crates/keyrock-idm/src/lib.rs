@@ -6,6 +6,7 @@
 //! the HTTP status and envelope are chosen by the server's one Keyrock error mapper.
 
 pub mod applications;
+pub mod assignments;
 pub mod authz;
 pub mod caller;
 mod error;

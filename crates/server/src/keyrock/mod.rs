@@ -1,6 +1,7 @@
 //! The Keyrock family: `/v1` (and its `/v3` alias).
 
 mod applications;
+mod assignments;
 mod error;
 mod extract;
 mod tokens;
@@ -39,6 +40,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/applications/{application_id}/reset_secret")
                         .route(web::post().to(applications::reset_secret)),
+                )
+                .service(
+                    resource("/applications/{application_id}/users")
+                        .route(web::get().to(assignments::list_users)),
+                )
+                .service(
+                    resource("/applications/{application_id}/users/{user_id}/roles")
+                        .route(web::get().to(assignments::list_user_roles)),
+                )
+                .service(
+                    resource("/applications/{application_id}/users/{user_id}/roles/{role_id}")
+                        .route(web::put().to(assignments::assign_user_role))
+                        .route(web::post().to(assignments::assign_user_role))
+                        .route(web::delete().to(assignments::remove_user_role)),
+                )
+                .service(
+                    resource("/applications/{application_id}/organizations")
+                        .route(web::get().to(assignments::list_organizations)),
+                )
+                .service(
+                    resource("/applications/{application_id}/organizations/{organization_id}/roles")
+                        .route(web::get().to(assignments::list_organization_roles)),
+                )
+                .service(
+                    resource("/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}")
+                        .route(web::put().to(assignments::assign_organization_role))
+                        .route(web::post().to(assignments::assign_organization_role))
+                        .route(web::delete().to(assignments::remove_organization_role)),
                 )
                 // Further application-scoped routes are registered here.
                 .service(
@@ -92,6 +121,10 @@ async fn index(_caller: KeyrockCaller) -> HttpResponse {
         users::list, users::create, users::get, users::update, users::delete,
         applications::list, applications::create, applications::get, applications::update,
         applications::delete, applications::reset_secret,
+        assignments::list_users, assignments::list_user_roles, assignments::assign_user_role,
+        assignments::remove_user_role, assignments::list_organizations,
+        assignments::list_organization_roles, assignments::assign_organization_role,
+        assignments::remove_organization_role,
     ),
     tags((name = "keyrock", description = "FIWARE Keyrock IdM API v1 (also served at /v3)")),
 )]
