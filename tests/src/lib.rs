@@ -225,6 +225,7 @@ pub struct Server {
     child: Option<Child>,
     pub base: String,
     log_path: PathBuf,
+    work_dir: PathBuf,
     agent: ureq::Agent,
 }
 
@@ -294,6 +295,7 @@ impl Server {
             child: Some(child),
             base: format!("http://127.0.0.1:{port}"),
             log_path,
+            work_dir,
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(30))
                 .build(),
@@ -394,6 +396,7 @@ impl Drop for Server {
             let _ = child.wait();
         }
         let _ = std::fs::remove_file(&self.log_path);
+        let _ = std::fs::remove_dir_all(&self.work_dir);
     }
 }
 

@@ -112,17 +112,6 @@ pub fn values_updated(full: &Value, changed: &[&str], kind: &str, anything_chang
     json!({ "values_updated": out })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_have_millis_and_z() {
-        let t = time::macros::datetime!(2018-03-20 09:31:07.104_999 UTC);
-        assert_eq!(ts(t), "2018-03-20T09:31:07.104Z");
-    }
-}
-
 /// A comma-separated list column as Keyrock returns it (a string, or null).
 fn csv(v: &Option<String>) -> Value {
     v.as_ref()
@@ -209,4 +198,15 @@ pub fn application_created(a: &Application, secret: &str) -> Value {
         "token_types": csv(&a.token_types),
         "scope": csv(&a.scope),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_millis_and_z() {
+        let t = time::macros::datetime!(2018-03-20 09:31:07.104_999 UTC);
+        assert_eq!(ts(t), "2018-03-20T09:31:07.104Z");
+    }
 }
