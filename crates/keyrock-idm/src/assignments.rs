@@ -72,13 +72,23 @@ fn require_org_role(org_role: &str) -> Result<(), KeyrockError> {
     }
 }
 
-fn require_changeable(
+/// The checks every assign and remove runs, in keyrock.md's order: authorization, the
+/// target (user or organization) exists, the role resolves, then `after_role` (the
+/// organization role), and last the role must be changeable by the caller.
+fn checked_role(
     conn: &mut DbConn,
-    access: &AppAccess,
+    caller: &UserPrincipal,
+    app_id: &str,
     role_id: &str,
-) -> Result<(), KeyrockError> {
-    if authz::changeable_roles(conn, access)?.contains(role_id) {
-        Ok(())
+    require_target: impl FnOnce(&mut DbConn) -> Result<(), KeyrockError>,
+    after_role: impl FnOnce() -> Result<(), KeyrockError>,
+) -> Result<String, KeyrockError> {
+    let access: AppAccess = authz::authorize(conn, caller, app_id, Operation::AssignRoles)?;
+    require_target(conn)?;
+    let role_id = resolve_role(conn, app_id, role_id)?;
+    after_role()?;
+    if authz::changeable_roles(conn, &access)?.contains(&role_id) {
+        Ok(role_id)
     } else {
         Err(NOT_PERMITTED)
     }
@@ -158,10 +168,14 @@ pub fn assign_role_to_user(
     role_id: &str,
 ) -> Result<UserAssignment, KeyrockError> {
     write_tx(conn, |c| {
-        let access = authz::authorize(c, caller, app_id, Operation::AssignRoles)?;
-        require_user(c, user_id)?;
-        let role_id = resolve_role(c, app_id, role_id)?;
-        require_changeable(c, &access, &role_id)?;
+        let role_id = checked_role(
+            c,
+            caller,
+            app_id,
+            role_id,
+            |c| require_user(c, user_id),
+            || Ok(()),
+        )?;
         let existing: i64 = role_assignments::table
             .filter(role_assignments::oauth_client_id.eq(app_id))
             .filter(role_assignments::role_id.eq(&role_id))
@@ -194,10 +208,14 @@ pub fn remove_role_from_user(
     role_id: &str,
 ) -> Result<(), KeyrockError> {
     write_tx(conn, |c| {
-        let access = authz::authorize(c, caller, app_id, Operation::AssignRoles)?;
-        require_user(c, user_id)?;
-        let role_id = resolve_role(c, app_id, role_id)?;
-        require_changeable(c, &access, &role_id)?;
+        let role_id = checked_role(
+            c,
+            caller,
+            app_id,
+            role_id,
+            |c| require_user(c, user_id),
+            || Ok(()),
+        )?;
         let removed = diesel::delete(
             role_assignments::table
                 .filter(role_assignments::oauth_client_id.eq(app_id))
@@ -288,11 +306,14 @@ pub fn assign_role_to_organization(
     org_role: &str,
 ) -> Result<OrganizationAssignment, KeyrockError> {
     write_tx(conn, |c| {
-        let access = authz::authorize(c, caller, app_id, Operation::AssignRoles)?;
-        require_organization(c, org_id)?;
-        let role_id = resolve_role(c, app_id, role_id)?;
-        require_org_role(org_role)?;
-        require_changeable(c, &access, &role_id)?;
+        let role_id = checked_role(
+            c,
+            caller,
+            app_id,
+            role_id,
+            |c| require_organization(c, org_id),
+            || require_org_role(org_role),
+        )?;
         let existing: i64 = role_assignments::table
             .filter(role_assignments::oauth_client_id.eq(app_id))
             .filter(role_assignments::role_id.eq(&role_id))
@@ -329,11 +350,14 @@ pub fn remove_role_from_organization(
     org_role: &str,
 ) -> Result<(), KeyrockError> {
     write_tx(conn, |c| {
-        let access = authz::authorize(c, caller, app_id, Operation::AssignRoles)?;
-        require_organization(c, org_id)?;
-        let role_id = resolve_role(c, app_id, role_id)?;
-        require_org_role(org_role)?;
-        require_changeable(c, &access, &role_id)?;
+        let role_id = checked_role(
+            c,
+            caller,
+            app_id,
+            role_id,
+            |c| require_organization(c, org_id),
+            || require_org_role(org_role),
+        )?;
         let removed = diesel::delete(
             role_assignments::table
                 .filter(role_assignments::oauth_client_id.eq(app_id))

@@ -121,6 +121,20 @@ pub fn roles_of(
         .load::<String>(conn)?
         .into_iter()
         .collect();
+    for (app, role) in organization_grants(conn, user_id)? {
+        if app == app_id {
+            roles.insert(role);
+        }
+    }
+    Ok(roles)
+}
+
+/// `(application, role)` pairs the user holds through organizations: assignments to an
+/// organization the user belongs to, for exactly the user's organization role (2.5).
+fn organization_grants(
+    conn: &mut DbConn,
+    user_id: &str,
+) -> Result<Vec<(String, String)>, KeyrockError> {
     let memberships: Vec<(String, String)> = user_organizations::table
         .filter(user_organizations::user_id.eq(user_id))
         .select((
@@ -128,16 +142,16 @@ pub fn roles_of(
             user_organizations::role,
         ))
         .load(conn)?;
+    let mut grants = Vec::new();
     for (org, org_role) in memberships {
-        let via_org: Vec<String> = role_assignments::table
-            .filter(role_assignments::oauth_client_id.eq(app_id))
+        let via_org: Vec<(String, String)> = role_assignments::table
             .filter(role_assignments::organization_id.eq(&org))
             .filter(role_assignments::role_organization.eq(&org_role))
-            .select(role_assignments::role_id)
+            .select((role_assignments::oauth_client_id, role_assignments::role_id))
             .load(conn)?;
-        roles.extend(via_org);
+        grants.extend(via_org);
     }
-    Ok(roles)
+    Ok(grants)
 }
 
 /// Permission ids linked to any of the roles.
@@ -165,21 +179,11 @@ pub fn applications_of(conn: &mut DbConn, user_id: &str) -> Result<BTreeSet<Stri
         .load::<String>(conn)?
         .into_iter()
         .collect();
-    let memberships: Vec<(String, String)> = user_organizations::table
-        .filter(user_organizations::user_id.eq(user_id))
-        .select((
-            user_organizations::organization_id,
-            user_organizations::role,
-        ))
-        .load(conn)?;
-    for (org, org_role) in memberships {
-        let via_org: Vec<String> = role_assignments::table
-            .filter(role_assignments::organization_id.eq(&org))
-            .filter(role_assignments::role_organization.eq(&org_role))
-            .select(role_assignments::oauth_client_id)
-            .load(conn)?;
-        apps.extend(via_org);
-    }
+    apps.extend(
+        organization_grants(conn, user_id)?
+            .into_iter()
+            .map(|(app, _)| app),
+    );
     apps.remove(IDM_ADMIN_APP);
     Ok(apps)
 }
