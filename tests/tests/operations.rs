@@ -103,6 +103,16 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("put", "/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}"),
             ("post", "/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}"),
             ("delete", "/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}"),
+            ("get", "/organizations"),
+            ("post", "/organizations"),
+            ("get", "/organizations/{organization_id}"),
+            ("patch", "/organizations/{organization_id}"),
+            ("delete", "/organizations/{organization_id}"),
+            ("get", "/organizations/{organization_id}/users"),
+            ("get", "/organizations/{organization_id}/users/{user_id}/organization_roles"),
+            ("put", "/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}"),
+            ("post", "/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}"),
+            ("delete", "/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}"),
             // Further routes are listed here.
         ] {
             routes.insert((m.to_owned(), format!("{prefix}{p}")));

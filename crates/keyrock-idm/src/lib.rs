@@ -10,6 +10,7 @@ pub mod assignments;
 pub mod authz;
 pub mod caller;
 mod error;
+pub mod organizations;
 pub mod tokens;
 pub mod users;
 pub mod validate;

@@ -4,6 +4,7 @@ mod applications;
 mod assignments;
 mod error;
 mod extract;
+mod organizations;
 mod tokens;
 mod users;
 mod views;
@@ -71,6 +72,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 // Further application-scoped routes are registered here.
                 .service(
+                    resource("/organizations")
+                        .route(web::get().to(organizations::list))
+                        .route(web::post().to(organizations::create)),
+                )
+                .service(
+                    resource("/organizations/{organization_id}")
+                        .route(web::get().to(organizations::get))
+                        .route(web::patch().to(organizations::update))
+                        .route(web::delete().to(organizations::delete)),
+                )
+                .service(
+                    resource("/organizations/{organization_id}/users")
+                        .route(web::get().to(organizations::members)),
+                )
+                .service(
+                    resource("/organizations/{organization_id}/users/{user_id}/organization_roles")
+                        .route(web::get().to(organizations::member_role)),
+                )
+                .service(
+                    resource("/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}")
+                        .route(web::put().to(organizations::set_member_role))
+                        .route(web::post().to(organizations::set_member_role))
+                        .route(web::delete().to(organizations::remove_member_role)),
+                )
+                .service(
                     resource("/users")
                         .route(web::get().to(users::list))
                         .route(web::post().to(users::create)),
@@ -125,6 +151,9 @@ async fn index(_caller: KeyrockCaller) -> HttpResponse {
         assignments::remove_user_role, assignments::list_organizations,
         assignments::list_organization_roles, assignments::assign_organization_role,
         assignments::remove_organization_role,
+        organizations::list, organizations::create, organizations::get, organizations::update,
+        organizations::delete, organizations::members, organizations::member_role,
+        organizations::set_member_role, organizations::remove_member_role,
     ),
     tags((name = "keyrock", description = "FIWARE Keyrock IdM API v1 (also served at /v3)")),
 )]
