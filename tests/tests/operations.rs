@@ -113,6 +113,20 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("put", "/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}"),
             ("post", "/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}"),
             ("delete", "/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}"),
+            ("get", "/applications/{application_id}/pep_proxies"),
+            ("post", "/applications/{application_id}/pep_proxies"),
+            ("patch", "/applications/{application_id}/pep_proxies"),
+            ("delete", "/applications/{application_id}/pep_proxies"),
+            ("get", "/applications/{application_id}/iot_agents"),
+            ("post", "/applications/{application_id}/iot_agents"),
+            ("get", "/applications/{application_id}/iot_agents/{iot_agent_id}"),
+            ("patch", "/applications/{application_id}/iot_agents/{iot_agent_id}"),
+            ("delete", "/applications/{application_id}/iot_agents/{iot_agent_id}"),
+            ("get", "/applications/{application_id}/trusted_applications"),
+            ("put", "/applications/{application_id}/trusted_applications/{trusted_application_id}"),
+            ("post", "/applications/{application_id}/trusted_applications/{trusted_application_id}"),
+            ("delete", "/applications/{application_id}/trusted_applications/{trusted_application_id}"),
+            ("get", "/service_providers/configs"),
             // Further routes are listed here.
         ] {
             routes.insert((m.to_owned(), format!("{prefix}{p}")));

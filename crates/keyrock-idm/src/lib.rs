@@ -10,8 +10,12 @@ pub mod assignments;
 pub mod authz;
 pub mod caller;
 mod error;
+pub mod iot_agents;
 pub mod organizations;
+pub mod pep_proxies;
+pub mod service_providers;
 pub mod tokens;
+pub mod trusted_applications;
 pub mod users;
 pub mod validate;
 

@@ -1,5 +1,6 @@
 //! The Keyrock family: `/v1` (and its `/v3` alias).
 
+mod agents;
 mod applications;
 mod assignments;
 mod error;
@@ -70,6 +71,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(assignments::assign_organization_role))
                         .route(web::delete().to(assignments::remove_organization_role)),
                 )
+                .service(
+                    resource("/applications/{application_id}/pep_proxies")
+                        .route(web::get().to(agents::get_pep_proxy))
+                        .route(web::post().to(agents::create_pep_proxy))
+                        .route(web::patch().to(agents::reset_pep_proxy))
+                        .route(web::delete().to(agents::delete_pep_proxy)),
+                )
+                .service(
+                    resource("/applications/{application_id}/iot_agents")
+                        .route(web::get().to(agents::list_iot_agents))
+                        .route(web::post().to(agents::create_iot_agent)),
+                )
+                .service(
+                    resource("/applications/{application_id}/iot_agents/{iot_agent_id}")
+                        .route(web::get().to(agents::get_iot_agent))
+                        .route(web::patch().to(agents::reset_iot_agent))
+                        .route(web::delete().to(agents::delete_iot_agent)),
+                )
+                .service(
+                    resource("/applications/{application_id}/trusted_applications")
+                        .route(web::get().to(agents::list_trusted_applications)),
+                )
+                .service(
+                    resource("/applications/{application_id}/trusted_applications/{trusted_application_id}")
+                        .route(web::put().to(agents::add_trusted_application))
+                        .route(web::post().to(agents::add_trusted_application))
+                        .route(web::delete().to(agents::remove_trusted_application)),
+                )
                 // Further application-scoped routes are registered here.
                 .service(
                     resource("/organizations")
@@ -95,6 +124,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::put().to(organizations::set_member_role))
                         .route(web::post().to(organizations::set_member_role))
                         .route(web::delete().to(organizations::remove_member_role)),
+                )
+                .service(
+                    resource("/service_providers/configs")
+                        .route(web::get().to(agents::service_provider_configs)),
                 )
                 .service(
                     resource("/users")
@@ -147,6 +180,11 @@ async fn index(_caller: KeyrockCaller) -> HttpResponse {
         users::list, users::create, users::get, users::update, users::delete,
         applications::list, applications::create, applications::get, applications::update,
         applications::delete, applications::reset_secret,
+        agents::get_pep_proxy, agents::create_pep_proxy, agents::reset_pep_proxy,
+        agents::delete_pep_proxy, agents::list_iot_agents, agents::create_iot_agent,
+        agents::get_iot_agent, agents::reset_iot_agent, agents::delete_iot_agent,
+        agents::list_trusted_applications, agents::add_trusted_application,
+        agents::remove_trusted_application, agents::service_provider_configs,
         assignments::list_users, assignments::list_user_roles, assignments::assign_user_role,
         assignments::remove_user_role, assignments::list_organizations,
         assignments::list_organization_roles, assignments::assign_organization_role,
