@@ -184,6 +184,19 @@ fn routes() -> Vec<(
             None,
             &["1", "5", "6"],
         ),
+        ("GET", "/pep_proxies", None, &["2"]),
+        ("POST", "/pep_proxies", None, &["2"]),
+        ("PATCH", "/pep_proxies", None, &["2"]),
+        ("DELETE", "/pep_proxies", None, &["2"]),
+        ("GET", "/iot_agents", None, &["2"]),
+        ("POST", "/iot_agents", None, &["2"]),
+        ("GET", "/iot_agents/no-iot", None, &["2"]),
+        ("PATCH", "/iot_agents/no-iot", None, &["2"]),
+        ("DELETE", "/iot_agents/no-iot", None, &["2"]),
+        ("GET", "/trusted_applications", None, &["1", "5", "6"]),
+        ("PUT", "/trusted_applications/no-app", None, &["1", "5", "6"]),
+        ("POST", "/trusted_applications/no-app", None, &["1", "5", "6"]),
+        ("DELETE", "/trusted_applications/no-app", None, &["1", "5", "6"]),
         // Every new application-scoped route gets its row here.
     ]
 }
