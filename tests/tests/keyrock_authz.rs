@@ -194,9 +194,24 @@ fn routes() -> Vec<(
         ("PATCH", "/iot_agents/no-iot", None, &["2"]),
         ("DELETE", "/iot_agents/no-iot", None, &["2"]),
         ("GET", "/trusted_applications", None, &["1", "5", "6"]),
-        ("PUT", "/trusted_applications/no-app", None, &["1", "5", "6"]),
-        ("POST", "/trusted_applications/no-app", None, &["1", "5", "6"]),
-        ("DELETE", "/trusted_applications/no-app", None, &["1", "5", "6"]),
+        (
+            "PUT",
+            "/trusted_applications/no-app",
+            None,
+            &["1", "5", "6"],
+        ),
+        (
+            "POST",
+            "/trusted_applications/no-app",
+            None,
+            &["1", "5", "6"],
+        ),
+        (
+            "DELETE",
+            "/trusted_applications/no-app",
+            None,
+            &["1", "5", "6"],
+        ),
         // Every new application-scoped route gets its row here.
     ]
 }
