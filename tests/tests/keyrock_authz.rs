@@ -212,6 +212,40 @@ fn routes() -> Vec<(
             None,
             &["1", "5", "6"],
         ),
+        ("GET", "/roles", None, &["1", "3", "5", "6"]),
+        (
+            "POST",
+            "/roles",
+            Some(json!({"role": {"name": "r"}})),
+            &["3"],
+        ),
+        ("GET", "/roles/no-role", None, &["3"]),
+        (
+            "PATCH",
+            "/roles/no-role",
+            Some(json!({"role": {"name": "x"}})),
+            &["3"],
+        ),
+        ("DELETE", "/roles/no-role", None, &["3"]),
+        ("GET", "/roles/no-role/permissions", None, &["3"]),
+        ("PUT", "/roles/no-role/permissions/no-perm", None, &["3"]),
+        ("POST", "/roles/no-role/permissions/no-perm", None, &["3"]),
+        ("DELETE", "/roles/no-role/permissions/no-perm", None, &["3"]),
+        ("GET", "/permissions", None, &["3"]),
+        (
+            "POST",
+            "/permissions",
+            Some(json!({"permission": {"name": "p", "action": "GET", "resource": "/x"}})),
+            &["3"],
+        ),
+        ("GET", "/permissions/no-perm", None, &["3"]),
+        (
+            "PATCH",
+            "/permissions/no-perm",
+            Some(json!({"permission": {"name": "x"}})),
+            &["3"],
+        ),
+        ("DELETE", "/permissions/no-perm", None, &["3"]),
         // Every new application-scoped route gets its row here.
     ]
 }

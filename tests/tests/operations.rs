@@ -127,6 +127,20 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("post", "/applications/{application_id}/trusted_applications/{trusted_application_id}"),
             ("delete", "/applications/{application_id}/trusted_applications/{trusted_application_id}"),
             ("get", "/service_providers/configs"),
+            ("get", "/applications/{application_id}/roles"),
+            ("post", "/applications/{application_id}/roles"),
+            ("get", "/applications/{application_id}/roles/{role_id}"),
+            ("patch", "/applications/{application_id}/roles/{role_id}"),
+            ("delete", "/applications/{application_id}/roles/{role_id}"),
+            ("get", "/applications/{application_id}/roles/{role_id}/permissions"),
+            ("put", "/applications/{application_id}/roles/{role_id}/permissions/{permission_id}"),
+            ("post", "/applications/{application_id}/roles/{role_id}/permissions/{permission_id}"),
+            ("delete", "/applications/{application_id}/roles/{role_id}/permissions/{permission_id}"),
+            ("get", "/applications/{application_id}/permissions"),
+            ("post", "/applications/{application_id}/permissions"),
+            ("get", "/applications/{application_id}/permissions/{permission_id}"),
+            ("patch", "/applications/{application_id}/permissions/{permission_id}"),
+            ("delete", "/applications/{application_id}/permissions/{permission_id}"),
             // Further routes are listed here.
         ] {
             routes.insert((m.to_owned(), format!("{prefix}{p}")));

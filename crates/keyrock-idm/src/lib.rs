@@ -13,6 +13,8 @@ mod error;
 pub mod iot_agents;
 pub mod organizations;
 pub mod pep_proxies;
+pub mod permissions;
+pub mod roles;
 pub mod service_providers;
 pub mod tokens;
 pub mod trusted_applications;

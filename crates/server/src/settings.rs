@@ -50,6 +50,15 @@ impl PdpLevel {
             PdpLevel::Advanced => "advanced",
         }
     }
+
+    /// The level as the Keyrock domain's permission rules see it.
+    pub fn domain(self) -> keyrock_idm::permissions::PdpLevel {
+        match self {
+            PdpLevel::Basic => keyrock_idm::permissions::PdpLevel::Basic,
+            PdpLevel::Payload => keyrock_idm::permissions::PdpLevel::Payload,
+            PdpLevel::Advanced => keyrock_idm::permissions::PdpLevel::Advanced,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@ mod assignments;
 mod error;
 mod extract;
 mod organizations;
+mod roles;
 mod tokens;
 mod users;
 mod views;
@@ -99,6 +100,38 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(agents::add_trusted_application))
                         .route(web::delete().to(agents::remove_trusted_application)),
                 )
+                .service(
+                    resource("/applications/{application_id}/roles")
+                        .route(web::get().to(roles::list_roles))
+                        .route(web::post().to(roles::create_role)),
+                )
+                .service(
+                    resource("/applications/{application_id}/roles/{role_id}")
+                        .route(web::get().to(roles::get_role))
+                        .route(web::patch().to(roles::update_role))
+                        .route(web::delete().to(roles::delete_role)),
+                )
+                .service(
+                    resource("/applications/{application_id}/roles/{role_id}/permissions")
+                        .route(web::get().to(roles::list_role_permissions)),
+                )
+                .service(
+                    resource("/applications/{application_id}/roles/{role_id}/permissions/{permission_id}")
+                        .route(web::put().to(roles::link_permission))
+                        .route(web::post().to(roles::link_permission))
+                        .route(web::delete().to(roles::unlink_permission)),
+                )
+                .service(
+                    resource("/applications/{application_id}/permissions")
+                        .route(web::get().to(roles::list_permissions))
+                        .route(web::post().to(roles::create_permission)),
+                )
+                .service(
+                    resource("/applications/{application_id}/permissions/{permission_id}")
+                        .route(web::get().to(roles::get_permission))
+                        .route(web::patch().to(roles::update_permission))
+                        .route(web::delete().to(roles::delete_permission)),
+                )
                 // Further application-scoped routes are registered here.
                 .service(
                     resource("/organizations")
@@ -180,6 +213,10 @@ async fn index(_caller: KeyrockCaller) -> HttpResponse {
         users::list, users::create, users::get, users::update, users::delete,
         applications::list, applications::create, applications::get, applications::update,
         applications::delete, applications::reset_secret,
+        roles::list_roles, roles::create_role, roles::get_role, roles::update_role,
+        roles::delete_role, roles::list_role_permissions, roles::link_permission,
+        roles::unlink_permission, roles::list_permissions, roles::create_permission,
+        roles::get_permission, roles::update_permission, roles::delete_permission,
         agents::get_pep_proxy, agents::create_pep_proxy, agents::reset_pep_proxy,
         agents::delete_pep_proxy, agents::list_iot_agents, agents::create_iot_agent,
         agents::get_iot_agent, agents::reset_iot_agent, agents::delete_iot_agent,

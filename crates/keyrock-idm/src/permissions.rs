@@ -1,0 +1,482 @@
+//! `/v1/applications/{app}/permissions` (keyrock.md 4.6) and the role–permission links
+//! (4.7). The ids `"1"`..`"6"` always name the internal permissions, which can be read and
+//! linked to custom roles but never edited or deleted.
+
+use auth_core::principal::UserPrincipal;
+use auth_core::secrets::random_uuid;
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+use storage::schema::{permissions, role_permissions};
+use storage::{write_tx, DbConn};
+
+use crate::authz::{self, Operation, NOT_ALLOWED};
+use crate::roles::{self, Role};
+use crate::KeyrockError;
+
+/// The PDP level decides which rule kinds a permission may carry (keyrock.md 4.6, 6.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PdpLevel {
+    #[default]
+    Basic,
+    Payload,
+    Advanced,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = permissions)]
+pub struct Permission {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub is_internal: bool,
+    pub action: Option<String>,
+    pub resource: Option<String>,
+    pub xml: Option<String>,
+    pub is_regex: bool,
+    pub authorization_service_header: Option<String>,
+    pub use_authorization_service_header: bool,
+    pub regex_entity_ids: Option<String>,
+    pub regex_attributes: Option<String>,
+    pub regex_types: Option<String>,
+    pub oauth_client_id: String,
+}
+
+/// The internal permission ids, shared by every application.
+pub const INTERNAL_PERMISSIONS: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
+
+pub const NOT_FOUND: KeyrockError = KeyrockError::NotFound("permission not found");
+const NO_ASSIGNMENTS: KeyrockError = KeyrockError::NotFound("Assignments not found");
+
+/// The permission named in the path: an internal one, or one of the application's (else 404).
+pub fn find_in_application(
+    conn: &mut DbConn,
+    app_id: &str,
+    perm_id: &str,
+) -> Result<Permission, KeyrockError> {
+    let mut query = permissions::table
+        .filter(permissions::id.eq(perm_id))
+        .select(Permission::as_select())
+        .into_boxed();
+    if !INTERNAL_PERMISSIONS.contains(&perm_id) {
+        query = query.filter(permissions::oauth_client_id.eq(app_id));
+    }
+    query.first(conn).optional()?.ok_or(NOT_FOUND)
+}
+
+fn by_id_descending(mut list: Vec<Permission>) -> Vec<Permission> {
+    list.sort_by(|a, b| b.id.as_bytes().cmp(a.id.as_bytes()));
+    list
+}
+
+fn wrapper(body: &Value) -> Result<&Map<String, Value>, KeyrockError> {
+    body.get("permission")
+        .and_then(Value::as_object)
+        .ok_or(KeyrockError::BadRequest(
+            "Missing parameter permission in body request",
+        ))
+}
+
+/// A text field as stored: strings as sent, numbers and booleans in their JSON spelling
+/// (Keyrock's ORM coerced them the same way), `null` and structures as absent.
+fn text(input: &Map<String, Value>, key: &str) -> Option<String> {
+    match input.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        v @ (Value::Number(_) | Value::Bool(_)) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+fn non_empty(input: &Map<String, Value>, key: &str) -> Option<String> {
+    text(input, key).filter(|s| !s.is_empty())
+}
+
+/// A boolean flag: absent or null is `None`, anything but a JSON boolean is refused.
+fn flag(
+    input: &Map<String, Value>,
+    key: &str,
+    message: &'static str,
+) -> Result<Option<bool>, KeyrockError> {
+    match input.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(KeyrockError::BadRequest(message)),
+    }
+}
+
+const REGEX_FIELDS: [(&str, &str); 3] = [
+    (
+        "regex_entity_ids",
+        "Cannot set regex_entity_ids unless running in payload mode",
+    ),
+    (
+        "regex_attributes",
+        "Cannot set regex_attributes unless running in payload mode",
+    ),
+    (
+        "regex_types",
+        "Cannot set regex_types unless running in payload mode",
+    ),
+];
+
+fn check_xml(input: &Map<String, Value>, level: PdpLevel) -> Result<(), KeyrockError> {
+    if non_empty(input, "xml").is_some() && level != PdpLevel::Advanced {
+        return Err(KeyrockError::BadRequest(
+            "Idm is not configured to create XACML advanced rules",
+        ));
+    }
+    Ok(())
+}
+
+/// Rules 5 to 9, shared by create and PATCH; they look at the request body only.
+fn check_flags_and_regex(
+    input: &Map<String, Value>,
+    level: PdpLevel,
+) -> Result<(Option<bool>, Option<bool>), KeyrockError> {
+    let is_regex = flag(input, "is_regex", "is_regex attribute must be a boolean")?;
+    let use_header = flag(
+        input,
+        "use_authorization_service_header",
+        "use_authorization_service_header attribute must be a boolean",
+    )?;
+    let header = non_empty(input, "authorization_service_header");
+    if use_header == Some(true) && header.is_none() {
+        return Err(KeyrockError::BadRequest(
+            "if use_authorization_service_header is set, authorization_service_header needs to be set",
+        ));
+    }
+    if header.is_some() && use_header != Some(true) {
+        return Err(KeyrockError::BadRequest(
+            "if authorization_service_header is set, use_authorization_service_header needs to be set",
+        ));
+    }
+    if level != PdpLevel::Payload {
+        for (key, message) in REGEX_FIELDS {
+            if non_empty(input, key).is_some() {
+                return Err(KeyrockError::BadRequest(message));
+            }
+        }
+    }
+    Ok((is_regex, use_header))
+}
+
+/// `GET .../permissions` (perm 3): the application's permissions and the six internal
+/// ones, by id descending.
+pub fn list(
+    conn: &mut DbConn,
+    caller: &UserPrincipal,
+    app_id: &str,
+) -> Result<Vec<Permission>, KeyrockError> {
+    authz::authorize(conn, caller, app_id, Operation::ManagePermissions)?;
+    let list: Vec<Permission> = permissions::table
+        .filter(
+            permissions::oauth_client_id
+                .eq(app_id)
+                .or(permissions::id.eq_any(INTERNAL_PERMISSIONS)),
+        )
+        .select(Permission::as_select())
+        .load(conn)?;
+    if list.is_empty() {
+        return Err(KeyrockError::NotFound("permissions not found"));
+    }
+    Ok(by_id_descending(list))
+}
+
+/// `POST .../permissions` (perm 3), validated by rules 1-9 of keyrock.md 4.6.
+pub fn create(
+    conn: &mut DbConn,
+    caller: &UserPrincipal,
+    app_id: &str,
+    body: &Value,
+    level: PdpLevel,
+) -> Result<Permission, KeyrockError> {
+    write_tx(conn, |c| {
+        authz::authorize(c, caller, app_id, Operation::ManagePermissions)?;
+        let input = wrapper(body)?;
+        let name = non_empty(input, "name").ok_or(KeyrockError::BadRequest(
+            "Missing parameter name in body request or empty name",
+        ))?;
+        check_xml(input, level)?;
+        let xml = non_empty(input, "xml");
+        let action = non_empty(input, "action");
+        let resource = non_empty(input, "resource");
+        if xml.is_none() && (action.is_none() || resource.is_none()) {
+            return Err(KeyrockError::BadRequest("Set action and resource"));
+        }
+        let (is_regex, use_header) = check_flags_and_regex(input, level)?;
+        let permission = Permission {
+            id: random_uuid(),
+            name,
+            description: text(input, "description"),
+            is_internal: false,
+            action,
+            resource,
+            xml,
+            is_regex: is_regex.unwrap_or(false),
+            authorization_service_header: text(input, "authorization_service_header"),
+            use_authorization_service_header: use_header.unwrap_or(false),
+            regex_entity_ids: text(input, "regex_entity_ids"),
+            regex_attributes: text(input, "regex_attributes"),
+            regex_types: text(input, "regex_types"),
+            oauth_client_id: app_id.to_owned(),
+        };
+        insert(c, &permission)?;
+        Ok(permission)
+    })
+}
+
+fn insert(conn: &mut DbConn, p: &Permission) -> Result<(), KeyrockError> {
+    diesel::insert_into(permissions::table)
+        .values((
+            permissions::id.eq(&p.id),
+            permissions::name.eq(&p.name),
+            permissions::description.eq(&p.description),
+            permissions::is_internal.eq(p.is_internal),
+            permissions::action.eq(&p.action),
+            permissions::resource.eq(&p.resource),
+            permissions::xml.eq(&p.xml),
+            permissions::is_regex.eq(p.is_regex),
+            permissions::authorization_service_header.eq(&p.authorization_service_header),
+            permissions::use_authorization_service_header.eq(p.use_authorization_service_header),
+            permissions::regex_entity_ids.eq(&p.regex_entity_ids),
+            permissions::regex_attributes.eq(&p.regex_attributes),
+            permissions::regex_types.eq(&p.regex_types),
+            permissions::oauth_client_id.eq(&p.oauth_client_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// `GET .../permissions/{perm}` (perm 3).
+pub fn get(
+    conn: &mut DbConn,
+    caller: &UserPrincipal,
+    app_id: &str,
+    perm_id: &str,
+) -> Result<Permission, KeyrockError> {
+    authz::authorize(conn, caller, app_id, Operation::ManagePermissions)?;
+    find_in_application(conn, app_id, perm_id)
+}
+
+/// `PATCH .../permissions/{perm}` (perm 3): the permission after it and the names of the
+/// fields whose stored value changed.
+pub fn update(
+    conn: &mut DbConn,
+    caller: &UserPrincipal,
+    app_id: &str,
+    perm_id: &str,
+    body: &Value,
+    level: PdpLevel,
+) -> Result<(Permission, Vec<&'static str>), KeyrockError> {
+    write_tx(conn, |c| {
+        authz::authorize(c, caller, app_id, Operation::ManagePermissions)?;
+        let before = find_in_application(c, app_id, perm_id)?;
+        if before.is_internal {
+            return Err(NOT_ALLOWED);
+        }
+        let input = wrapper(body)?;
+        if matches!(input.get("name"), Some(Value::String(s)) if s.is_empty()) {
+            return Err(KeyrockError::BadRequest("Cannot set empty name"));
+        }
+        check_xml(input, level)?;
+        if input.contains_key("id") || input.contains_key("is_internal") {
+            return Err(KeyrockError::BadRequest("Cannot set id or is_internal"));
+        }
+        let (is_regex, use_header) = check_flags_and_regex(input, level)?;
+
+        let mut after = before.clone();
+        if let Some(name) = non_empty(input, "name") {
+            after.name = name;
+        }
+        if let Some(description) = non_empty(input, "description") {
+            after.description = Some(description);
+        }
+        // One of the pair alone would leave a rule that matches nothing Keyrock expects.
+        if let (Some(action), Some(resource)) =
+            (non_empty(input, "action"), non_empty(input, "resource"))
+        {
+            after.action = Some(action);
+            after.resource = Some(resource);
+        }
+        if let Some(xml) = non_empty(input, "xml") {
+            after.xml = Some(xml);
+        }
+        if input.contains_key("is_regex") {
+            after.is_regex = is_regex.unwrap_or(false);
+        }
+        if input.contains_key("use_authorization_service_header") {
+            after.use_authorization_service_header = use_header.unwrap_or(false);
+        }
+        if input.contains_key("authorization_service_header") {
+            after.authorization_service_header = text(input, "authorization_service_header");
+        }
+        if input.contains_key("regex_entity_ids") {
+            after.regex_entity_ids = text(input, "regex_entity_ids");
+        }
+        if input.contains_key("regex_attributes") {
+            after.regex_attributes = text(input, "regex_attributes");
+        }
+        if input.contains_key("regex_types") {
+            after.regex_types = text(input, "regex_types");
+        }
+
+        let changed = changed_fields(&before, &after);
+        if !changed.is_empty() {
+            diesel::update(permissions::table.filter(permissions::id.eq(&before.id)))
+                .set((
+                    permissions::name.eq(&after.name),
+                    permissions::description.eq(&after.description),
+                    permissions::action.eq(&after.action),
+                    permissions::resource.eq(&after.resource),
+                    permissions::xml.eq(&after.xml),
+                    permissions::is_regex.eq(after.is_regex),
+                    permissions::authorization_service_header
+                        .eq(&after.authorization_service_header),
+                    permissions::use_authorization_service_header
+                        .eq(after.use_authorization_service_header),
+                    permissions::regex_entity_ids.eq(&after.regex_entity_ids),
+                    permissions::regex_attributes.eq(&after.regex_attributes),
+                    permissions::regex_types.eq(&after.regex_types),
+                ))
+                .execute(c)?;
+        }
+        Ok((after, changed))
+    })
+}
+
+fn changed_fields(before: &Permission, after: &Permission) -> Vec<&'static str> {
+    let pairs = [
+        ("name", before.name != after.name),
+        ("description", before.description != after.description),
+        ("action", before.action != after.action),
+        ("resource", before.resource != after.resource),
+        ("xml", before.xml != after.xml),
+        ("is_regex", before.is_regex != after.is_regex),
+        (
+            "authorization_service_header",
+            before.authorization_service_header != after.authorization_service_header,
+        ),
+        (
+            "use_authorization_service_header",
+            before.use_authorization_service_header != after.use_authorization_service_header,
+        ),
+        (
+            "regex_entity_ids",
+            before.regex_entity_ids != after.regex_entity_ids,
+        ),
+        (
+            "regex_attributes",
+            before.regex_attributes != after.regex_attributes,
+        ),
+        ("regex_types", before.regex_types != after.regex_types),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(field, _)| field)
+        .collect()
+}
+
+/// `DELETE .../permissions/{perm}` (perm 3): its role links go with it.
+pub fn delete(
+    conn: &mut DbConn,
+    caller: &UserPrincipal,
+    app_id: &str,
+    perm_id: &str,
+) -> Result<(), KeyrockError> {
+    write_tx(conn, |c| {
+        authz::authorize(c, caller, app_id, Operation::ManagePermissions)?;
+        let permission = find_in_application(c, app_id, perm_id)?;
+        if permission.is_internal {
+            return Err(NOT_ALLOWED);
+        }
+        diesel::delete(permissions::table.filter(permissions::id.eq(&permission.id))).execute(c)?;
+        Ok(())
+    })
+}
+
+/// `GET .../roles/{role}/permissions` (perm 3): the permissions linked to the role.
+pub fn of_role(
+    conn: &mut DbConn,
+    caller: &UserPrincipal,
+    app_id: &str,
+    role_id: &str,
+) -> Result<Vec<Permission>, KeyrockError> {
+    authz::authorize(conn, caller, app_id, Operation::ManageRolePermissions)?;
+    let role = roles::find_in_application(conn, app_id, role_id)?;
+    let list: Vec<Permission> = role_permissions::table
+        .inner_join(permissions::table.on(permissions::id.eq(role_permissions::permission_id)))
+        .filter(role_permissions::role_id.eq(&role.id))
+        .select(Permission::as_select())
+        .load(conn)?;
+    if list.is_empty() {
+        return Err(NO_ASSIGNMENTS);
+    }
+    Ok(by_id_descending(list))
+}
+
+/// Path resolution of a link route, left to right, then the internal-role refusal.
+fn editable_link(
+    conn: &mut DbConn,
+    caller: &UserPrincipal,
+    app_id: &str,
+    role_id: &str,
+    perm_id: &str,
+) -> Result<(Role, Permission), KeyrockError> {
+    authz::authorize(conn, caller, app_id, Operation::ManageRolePermissions)?;
+    let role = roles::find_in_application(conn, app_id, role_id)?;
+    let permission = find_in_application(conn, app_id, perm_id)?;
+    if role.is_internal {
+        return Err(NOT_ALLOWED);
+    }
+    Ok((role, permission))
+}
+
+/// `PUT .../roles/{role}/permissions/{perm}` (perm 3): idempotent.
+pub fn link(
+    conn: &mut DbConn,
+    caller: &UserPrincipal,
+    app_id: &str,
+    role_id: &str,
+    perm_id: &str,
+) -> Result<(String, String), KeyrockError> {
+    write_tx(conn, |c| {
+        let (role, permission) = editable_link(c, caller, app_id, role_id, perm_id)?;
+        let existing: i64 = role_permissions::table
+            .filter(role_permissions::role_id.eq(&role.id))
+            .filter(role_permissions::permission_id.eq(&permission.id))
+            .count()
+            .get_result(c)?;
+        if existing == 0 {
+            diesel::insert_into(role_permissions::table)
+                .values((
+                    role_permissions::role_id.eq(&role.id),
+                    role_permissions::permission_id.eq(&permission.id),
+                ))
+                .execute(c)?;
+        }
+        Ok((role.id, permission.id))
+    })
+}
+
+/// `DELETE .../roles/{role}/permissions/{perm}` (perm 3).
+pub fn unlink(
+    conn: &mut DbConn,
+    caller: &UserPrincipal,
+    app_id: &str,
+    role_id: &str,
+    perm_id: &str,
+) -> Result<(), KeyrockError> {
+    write_tx(conn, |c| {
+        let (role, permission) = editable_link(c, caller, app_id, role_id, perm_id)?;
+        let removed = diesel::delete(
+            role_permissions::table
+                .filter(role_permissions::role_id.eq(&role.id))
+                .filter(role_permissions::permission_id.eq(&permission.id)),
+        )
+        .execute(c)?;
+        if removed == 0 {
+            return Err(NO_ASSIGNMENTS);
+        }
+        Ok(())
+    })
+}
