@@ -420,6 +420,26 @@ impl Req<'_> {
         self.header("X-Auth-Token", token)
     }
 
+    /// `Authorization: Bearer <credential>` (KHEOPS and OAuth2 style).
+    pub fn bearer(self, credential: &str) -> Self {
+        self.header("Authorization", &format!("Bearer {credential}"))
+    }
+
+    /// `Authorization: Basic base64(<user>:<password>)`.
+    pub fn basic(self, user: &str, password: &str) -> Self {
+        use base64::Engine;
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.header("Authorization", &format!("Basic {encoded}"))
+    }
+
+    /// A form body with `Content-Type: application/x-www-form-urlencoded`.
+    pub fn form(self, fields: &[(&str, &str)]) -> Self {
+        let body = serde_urlencoded::to_string(fields).expect("form encoding");
+        self.header("Content-Type", "application/x-www-form-urlencoded")
+            .raw(body.into_bytes())
+    }
+
     /// A JSON body with `Content-Type: application/json`.
     pub fn json(self, body: &Value) -> Self {
         self.header("Content-Type", "application/json")
@@ -492,6 +512,21 @@ impl Resp {
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.clone())
+    }
+
+    /// Asserts a KHEOPS error body `{"message","detail"}` with this status.
+    #[track_caller]
+    pub fn assert_kheops_error(&self, status: u16, message: &str, detail: &str) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        let body = self.json();
+        assert_eq!(body["message"], message, "body: {}", self.body);
+        assert_eq!(body["detail"], detail, "body: {}", self.body);
+        assert!(
+            self.header("content-type")
+                .is_some_and(|v| v.starts_with("application/json")),
+            "content-type: {:?}",
+            self.header("content-type")
+        );
     }
 
     /// Asserts a Keyrock error envelope with this status and message.

@@ -146,6 +146,28 @@ fn served_routes() -> BTreeSet<(String, String)> {
             routes.insert((m.to_owned(), format!("{prefix}{p}")));
         }
     }
+    // KHEOPS, at the root and under /api (kheops.md 1.1).
+    for prefix in ["", "/api"] {
+        for (m, p) in [
+            ("post", "/capabilities"),
+            ("get", "/capabilities"),
+            ("get", "/capabilities/{capability_id}"),
+            ("post", "/capabilities/{capability_id}/revoke"),
+            ("post", "/token/introspect"),
+            ("post", "/albums"),
+            ("get", "/albums"),
+            ("get", "/albums/{album_id}"),
+            ("patch", "/albums/{album_id}"),
+            ("delete", "/albums/{album_id}"),
+            ("get", "/albums/{album_id}/users"),
+            ("put", "/albums/{album_id}/users/{user}"),
+            ("delete", "/albums/{album_id}/users/{user}"),
+            ("put", "/albums/{album_id}/users/{user}/admin"),
+            ("delete", "/albums/{album_id}/users/{user}/admin"),
+        ] {
+            routes.insert((m.to_owned(), format!("{prefix}{p}")));
+        }
+    }
     routes
 }
 

@@ -148,5 +148,6 @@ async fn wait_for_stop_signal() {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     keyrock::configure(cfg);
+    crate::kheops::configure(cfg);
     cfg.default_service(web::to(keyrock::path_not_found));
 }

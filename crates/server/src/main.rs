@@ -4,9 +4,11 @@ mod app;
 mod bootstrap;
 mod db;
 mod keyrock;
+mod kheops;
 mod ops;
 mod settings;
 mod telemetry;
+mod timefmt;
 
 use std::process::ExitCode;
 

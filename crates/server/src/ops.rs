@@ -92,6 +92,19 @@ impl utoipa::Modify for SecuritySchemes {
                 "Keyrock API token from POST /v1/auth/tokens (Authorization: Bearer also works)",
             ))),
         );
+        // KHEOPS: a user credential or a capability secret, as Bearer or as Basic password.
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(utoipa::openapi::security::Http::new(
+                utoipa::openapi::security::HttpAuthScheme::Bearer,
+            )),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(utoipa::openapi::security::Http::new(
+                utoipa::openapi::security::HttpAuthScheme::Basic,
+            )),
+        );
     }
 }
 
@@ -109,14 +122,20 @@ struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::keyrock::KeyrockApi::openapi());
+    doc.merge(crate::kheops::KheopsApi::openapi());
     utoipa::Modify::modify(&SecuritySchemes, &mut doc);
     let aliases: Vec<(String, utoipa::openapi::PathItem)> = doc
         .paths
         .paths
         .iter()
         .filter_map(|(path, item)| {
-            path.strip_prefix("/v1")
-                .map(|rest| (format!("/v3{rest}"), item.clone()))
+            if let Some(rest) = path.strip_prefix("/v1") {
+                return Some((format!("/v3{rest}"), item.clone()));
+            }
+            let kheops = ["/capabilities", "/albums", "/token/"]
+                .iter()
+                .any(|p| path.starts_with(p));
+            kheops.then(|| (format!("/api{path}"), item.clone()))
         })
         .collect();
     doc.paths.paths.extend(aliases);

@@ -201,6 +201,22 @@ pub struct Settings {
         default_value = ""
     )]
     pub oauth_public_grants: String,
+    /// Lifetime of a KHEOPS capability token created without expiration_time, seconds
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_CAPABILITY_DEFAULT_LIFETIME",
+        default_value_t = 259_200
+    )]
+    pub capability_default_lifetime: u32,
+    /// Latest allowed expiration_time of a KHEOPS capability token, seconds after issue
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_CAPABILITY_MAX_LIFETIME",
+        default_value_t = 31_536_000
+    )]
+    pub capability_max_lifetime: u32,
 }
 
 /// The keys the TOML file may hold: the settings above, lower case, without the prefix.
@@ -228,6 +244,8 @@ const FILE_KEYS: &[&str] = &[
     "oauth_ask_authorization",
     "oauth_allow_empty_state",
     "oauth_public_grants",
+    "capability_default_lifetime",
+    "capability_max_lifetime",
 ];
 
 /// Reads the file named by `TESSERA_CONFIG`, if any, and exports each of its keys as the
@@ -280,6 +298,18 @@ impl Settings {
         if self.api_token_lifetime == 0 {
             return Err("TESSERA_API_TOKEN_LIFETIME must be at least 1 second".to_owned());
         }
+        if self.capability_default_lifetime == 0 || self.capability_max_lifetime == 0 {
+            return Err(
+                "TESSERA_CAPABILITY_DEFAULT_LIFETIME and TESSERA_CAPABILITY_MAX_LIFETIME must be at least 1 second"
+                    .to_owned(),
+            );
+        }
+        if self.capability_default_lifetime > self.capability_max_lifetime {
+            return Err(
+                "TESSERA_CAPABILITY_DEFAULT_LIFETIME must not exceed TESSERA_CAPABILITY_MAX_LIFETIME"
+                    .to_owned(),
+            );
+        }
         Ok(())
     }
 
@@ -309,6 +339,13 @@ impl Settings {
                 .map(|n| n.get())
                 .unwrap_or(2)
         })
+    }
+
+    pub fn capability_lifetimes(&self) -> capabilities::tokens::Lifetimes {
+        capabilities::tokens::Lifetimes {
+            default: time::Duration::seconds(i64::from(self.capability_default_lifetime)),
+            max: time::Duration::seconds(i64::from(self.capability_max_lifetime)),
+        }
     }
 
     pub fn api_token_lifetime(&self) -> time::Duration {

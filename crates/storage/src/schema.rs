@@ -147,6 +147,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    albums (id) {
+        id -> Text,
+        name -> Text,
+        description -> Text,
+        created_time -> Timestamp,
+        last_event_time -> Timestamp,
+        add_user_permission -> Bool,
+        download_series_permission -> Bool,
+        send_series_permission -> Bool,
+        delete_series_permission -> Bool,
+        add_series_permission -> Bool,
+        write_comments_permission -> Bool,
+    }
+}
+
+diesel::table! {
+    album_users (album_id, user_id) {
+        album_id -> Text,
+        user_id -> Text,
+        admin -> Bool,
+    }
+}
+
+diesel::table! {
+    capabilities (id) {
+        id -> Text,
+        secret_sha256 -> Text,
+        title -> Text,
+        scope_type -> Text,
+        album_id -> Nullable<Text>,
+        user_id -> Text,
+        read_permission -> Bool,
+        write_permission -> Bool,
+        download_permission -> Bool,
+        appropriate_permission -> Bool,
+        issued_at_time -> Timestamp,
+        not_before_time -> Timestamp,
+        expiration_time -> Timestamp,
+        last_used -> Nullable<Timestamp>,
+        revoke_time -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        updated_time -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     oauth_clients,
@@ -160,4 +206,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     iot_agents,
     trusted_applications,
     api_tokens,
+    albums,
+    album_users,
+    capabilities,
 );

@@ -3,23 +3,9 @@
 use auth_core::users::User;
 use keyrock_idm::applications::{Application, VisibleApplication};
 use serde_json::{json, Value};
-use time::format_description::FormatItem;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::PrimitiveDateTime;
 
-const TS: &[FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-
-/// RFC 3339 UTC with milliseconds and `Z`, e.g. `2018-03-20T09:31:07.104Z`.
-pub fn ts(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(TS)
-        .unwrap_or_default()
-}
-
-pub fn ts_db(t: PrimitiveDateTime) -> String {
-    ts(storage::from_db_time(t))
-}
+pub use crate::timefmt::{ts, ts_db};
 
 fn opt_ts(t: Option<PrimitiveDateTime>) -> Value {
     t.map(|t| Value::String(ts_db(t))).unwrap_or(Value::Null)

@@ -1,0 +1,131 @@
+//! `/capabilities` and `/token/introspect` handlers (kheops.md 5).
+
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{web, HttpRequest, HttpResponse};
+use capabilities::tokens;
+
+use super::extract::{self, Body};
+use super::{listed, run, views, KheopsApiError};
+use crate::app::State;
+use crate::db;
+
+fn no_store() -> CacheControl {
+    CacheControl(vec![CacheDirective::NoStore])
+}
+
+#[utoipa::path(post, path = "/capabilities", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "title, scope_type (user|album), album, read_permission, write_permission, download_permission, appropriate_permission, not_before_time, expiration_time"),
+    responses((status = 201, description = "The token with its secret, shown this once", body = Object),
+              (status = 400, description = "Bad Form Parameter / Bad Query Parameter"),
+              (status = 401, description = "Unauthorized; Not admin (album scope, member but not admin)"),
+              (status = 404, description = "Album Not Found"),
+              (status = 406, description = "Not Acceptable"),
+              (status = 415, description = "Unsupported Media Type")))]
+pub async fn create(
+    state: State,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, KheopsApiError> {
+    extract::negotiate(&req, Body::Form, true)?;
+    let credential = extract::credential(&req)?;
+    let form = extract::form(payload).await?;
+    let lifetimes = state.settings.capability_lifetimes();
+    let created = run(&state, credential, move |conn, principal, now| {
+        tokens::create(conn, principal, &form, lifetimes, now)
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(no_store())
+        .json(views::capability(&created.view, Some(&created.secret))))
+}
+
+#[utoipa::path(get, path = "/capabilities", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+    params(("valid" = Option<bool>, Query), ("album" = Option<String>, Query),
+           ("user" = Option<String>, Query, description = "sub or email"),
+           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+    responses((status = 200, description = "Tokens, newest first; X-Total-Count", body = Object),
+              (status = 400, description = "Bad Query Parameter"),
+              (status = 401, description = "Unauthorized"),
+              (status = 403, description = "Authorization error (album mode, not an admin)"),
+              (status = 404, description = "Album Not Found; User Not Found")))]
+pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, KheopsApiError> {
+    extract::negotiate(&req, Body::Ignored, true)?;
+    let credential = extract::credential(&req)?;
+    let query = extract::query(&req)?;
+    let page = run(&state, credential, move |conn, principal, now| {
+        tokens::list(conn, principal, &query, now)
+    })
+    .await?;
+    let items = page
+        .items
+        .iter()
+        .map(|c| views::capability(c, None))
+        .collect();
+    Ok(listed(items, page.total))
+}
+
+#[utoipa::path(get, path = "/capabilities/{capability_id}", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+    params(("capability_id" = String, Path)),
+    responses((status = 200, description = "The token, without its secret", body = Object),
+              (status = 401, description = "Unauthorized"),
+              (status = 403, description = "Authorization error (album-scope token)"),
+              (status = 404, description = "Not Found")))]
+pub async fn get(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, KheopsApiError> {
+    extract::negotiate(&req, Body::Ignored, true)?;
+    let credential = extract::credential(&req)?;
+    let id = path.into_inner();
+    let view = run(&state, credential, move |conn, principal, _| {
+        tokens::get(conn, principal, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(views::capability(&view, None)))
+}
+
+#[utoipa::path(post, path = "/capabilities/{capability_id}/revoke", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+    params(("capability_id" = String, Path)),
+    responses((status = 200, description = "The token as it now is (a no-op when already revoked or expired)", body = Object),
+              (status = 401, description = "Unauthorized"),
+              (status = 404, description = "Not Found"),
+              (status = 415, description = "Unsupported Media Type")))]
+pub async fn revoke(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, KheopsApiError> {
+    extract::negotiate(&req, Body::FormOrNone, true)?;
+    let credential = extract::credential(&req)?;
+    let id = path.into_inner();
+    let view = run(&state, credential, move |conn, principal, now| {
+        tokens::revoke(conn, principal, &id, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(views::capability(&view, None)))
+}
+
+#[utoipa::path(post, path = "/token/introspect", tag = "kheops",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=<secret>"),
+    responses((status = 200, description = "{\"active\":false}, or the active token's sub, scope, cap_token, album_id, exp, iat, nbf", body = Object),
+              (status = 415, description = "Unsupported Media Type")))]
+pub async fn introspect(
+    state: State,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, KheopsApiError> {
+    extract::negotiate(&req, Body::Form, true)?;
+    let form = extract::form(payload).await?;
+    let token = form.get("token").map(str::to_owned);
+    let now = time::OffsetDateTime::now_utc();
+    let result = db::with_conn(&state.pool, move |conn| {
+        tokens::introspect(conn, token.as_deref(), now).map_err(KheopsApiError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(views::introspection(&result)))
+}

@@ -1,0 +1,133 @@
+//! The one KHEOPS error mapper: every failure becomes `{"message","detail"}` (kheops.md
+//! 1.3, 11); every 401 also carries Bearer and Basic challenges.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use capabilities::KheopsError;
+use serde_json::json;
+use storage::StorageError;
+
+/// A KHEOPS failure: a domain outcome or an HTTP-level one.
+#[derive(Debug, thiserror::Error)]
+pub enum KheopsApiError {
+    #[error(transparent)]
+    Domain(#[from] KheopsError),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("not acceptable")]
+    NotAcceptable,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+}
+
+impl From<StorageError> for KheopsApiError {
+    fn from(e: StorageError) -> Self {
+        KheopsApiError::Domain(KheopsError::Storage(e))
+    }
+}
+
+impl KheopsApiError {
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        use KheopsError as E;
+        let (status, message, detail): (StatusCode, &'static str, &str) = match self {
+            KheopsApiError::Domain(e) => match e {
+                E::MalformedCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "Missing or malformed Authorization header",
+                ),
+                E::InvalidCredential => (
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "The token is not valid",
+                ),
+                E::CapabilityNotAllowed => (
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "The bearer token is not valid for access to capability resources",
+                ),
+                E::NotAdmin => (
+                    StatusCode::UNAUTHORIZED,
+                    "Not admin",
+                    "Only an admin can generate a capability token for an album",
+                ),
+                E::BadForm(d) => (StatusCode::BAD_REQUEST, "Bad Form Parameter", d.as_str()),
+                E::BadQuery(d) => (StatusCode::BAD_REQUEST, "Bad Query Parameter", d.as_str()),
+                E::AlbumNotFound => (
+                    StatusCode::NOT_FOUND,
+                    "Album Not Found",
+                    "The album does not exist or you don't have access",
+                ),
+                E::UserUnknown => (
+                    StatusCode::NOT_FOUND,
+                    "User Not Found",
+                    "The user is unknown",
+                ),
+                E::UserNotMember => (
+                    StatusCode::NOT_FOUND,
+                    "User Not Found",
+                    "The user is not a member of the album",
+                ),
+                E::CapabilityNotFound => (
+                    StatusCode::NOT_FOUND,
+                    "Not Found",
+                    "Capability token not found",
+                ),
+                E::Forbidden(d) => (StatusCode::FORBIDDEN, "Authorization error", d),
+                E::Storage(StorageError::Unavailable(_)) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable",
+                    "The database did not answer in time",
+                ),
+                E::Storage(_) | E::Internal(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                    "Internal error",
+                ),
+            },
+            KheopsApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported Media Type",
+                "Content-Type must be application/x-www-form-urlencoded",
+            ),
+            KheopsApiError::NotAcceptable => (
+                StatusCode::NOT_ACCEPTABLE,
+                "Not Acceptable",
+                "This resource only produces application/json",
+            ),
+            KheopsApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large",
+                "Request body too large",
+            ),
+            KheopsApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method Not Allowed",
+                "This method is not served on this path",
+            ),
+        };
+        (status, message, detail.to_owned())
+    }
+}
+
+impl ResponseError for KheopsApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, message, detail) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .append_header((header::WWW_AUTHENTICATE, "Bearer realm=\"tessera\""))
+                .append_header((header::WWW_AUTHENTICATE, "Basic realm=\"tessera\""));
+        }
+        response.json(json!({"message": message, "detail": detail}))
+    }
+}
