@@ -13,6 +13,11 @@
 //! * `mixed`: both at once, N threads each: shows whether a burst of logins
 //!   (bcrypt-bound) slows token checks down. Reported as `mixed:login` and
 //!   `mixed:token-check`.
+//! * `introspect`: one album and one album-scope capability token up front, then
+//!   `POST /token/introspect` with its secret (expects 200): the hot path of a
+//!   KHEOPS resource server checking a share token.
+//! * `album-read`: `GET /albums/{album}` with that secret as Bearer (expects
+//!   200); every use also records `last_used`, so this is a write per request.
 //!
 //! Requests made during the warm-up are not recorded. For the measured window it
 //! reports requests, errors, successful requests per second and p50/p90/p99/max
@@ -49,7 +54,7 @@ options:
   --concurrency N      client threads, one keep-alive connection each (default 16)
   --duration SECS      measured seconds per scenario (default 10)
   --warmup SECS        unrecorded seconds before measuring (default 2)
-  --scenario NAME      login | token-check | mixed | all (default all)
+  --scenario NAME      login | token-check | mixed | introspect | album-read | all (default all)
   --markdown           also print a markdown table row per scenario
   -h, --help           show this help";
 
@@ -59,6 +64,8 @@ enum Scenario {
     TokenCheck,
     /// Login and token-check threads at the same time.
     Mixed,
+    Introspect,
+    AlbumRead,
 }
 
 impl Scenario {
@@ -67,9 +74,19 @@ impl Scenario {
             Scenario::Login => "login",
             Scenario::TokenCheck => "token-check",
             Scenario::Mixed => "mixed",
+            Scenario::Introspect => "introspect",
+            Scenario::AlbumRead => "album-read",
         }
     }
 }
+
+const ALL_SCENARIOS: [Scenario; 5] = [
+    Scenario::Login,
+    Scenario::TokenCheck,
+    Scenario::Mixed,
+    Scenario::Introspect,
+    Scenario::AlbumRead,
+];
 
 #[derive(Debug)]
 struct Config {
@@ -101,7 +118,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
     let mut concurrency: u64 = 16;
     let mut duration: u64 = 10;
     let mut warmup: u64 = 2;
-    let mut scenarios = vec![Scenario::Login, Scenario::TokenCheck, Scenario::Mixed];
+    let mut scenarios = ALL_SCENARIOS.to_vec();
     let mut markdown = false;
 
     let mut args = args.into_iter();
@@ -139,10 +156,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                     "login" => vec![Scenario::Login],
                     "token-check" => vec![Scenario::TokenCheck],
                     "mixed" => vec![Scenario::Mixed],
-                    "all" => vec![Scenario::Login, Scenario::TokenCheck, Scenario::Mixed],
+                    "introspect" => vec![Scenario::Introspect],
+                    "album-read" => vec![Scenario::AlbumRead],
+                    "all" => ALL_SCENARIOS.to_vec(),
                     other => {
                         return Err(format!(
-                            "--scenario must be login, token-check, mixed or all, got {other:?}"
+                            "--scenario must be login, token-check, mixed, introspect, album-read or all, got {other:?}"
                         ))
                     }
                 }
@@ -244,9 +263,18 @@ fn classify(
 
 struct Target<'a> {
     scenario: Scenario,
+    base_url: &'a str,
     tokens_url: String,
     login_body: &'a str,
     token: Option<&'a str>,
+    capability: &'a Capability,
+}
+
+/// An album and an album-scope capability token on it, made once before the KHEOPS scenarios.
+#[derive(Default)]
+struct Capability {
+    album_id: String,
+    secret: String,
 }
 
 impl Target<'_> {
@@ -268,8 +296,59 @@ impl Target<'_> {
                     .call();
                 classify(result, 200, false)
             }
+            Scenario::Introspect => {
+                let result = agent
+                    .post(&format!("{}/token/introspect", self.base_url))
+                    .set("Content-Type", "application/x-www-form-urlencoded")
+                    .send_string(&format!("token={}", self.capability.secret));
+                classify(result, 200, false)
+            }
+            Scenario::AlbumRead => {
+                let result = agent
+                    .get(&format!(
+                        "{}/albums/{}",
+                        self.base_url, self.capability.album_id
+                    ))
+                    .set(
+                        "Authorization",
+                        &format!("Bearer {}", self.capability.secret),
+                    )
+                    .call();
+                classify(result, 200, false)
+            }
         }
     }
+}
+
+/// Creates the album and the capability token the KHEOPS scenarios use.
+fn capability_once(cfg: &Config, token: &str) -> Result<Capability, String> {
+    let agent = new_agent();
+    let post_form = |path: &str, body: &str| -> Result<serde_json::Value, String> {
+        let url = format!("{}{path}", cfg.base_url);
+        let response = agent
+            .post(&url)
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Content-Type", "application/x-www-form-urlencoded")
+            .send_string(body)
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        response
+            .into_json::<serde_json::Value>()
+            .map_err(|e| format!("POST {url}: {e}"))
+    };
+    let album = post_form("/albums", "name=bench")?;
+    let album_id = album["album_id"]
+        .as_str()
+        .ok_or("POST /albums answered no album_id")?
+        .to_owned();
+    let created = post_form(
+        "/capabilities",
+        &format!("title=bench&scope_type=album&album={album_id}&read_permission=true"),
+    )?;
+    let secret = created["secret"]
+        .as_str()
+        .ok_or("POST /capabilities answered no secret")?
+        .to_owned();
+    Ok(Capability { album_id, secret })
 }
 
 /// One login, for the pre-flight check and the token-check scenario's token.
@@ -382,14 +461,17 @@ fn run_groups(
     groups: &[(String, Scenario, usize)],
     login_body: &str,
     token: &str,
+    capability: &Capability,
 ) -> Vec<Report> {
     let targets: Vec<Target<'_>> = groups
         .iter()
         .map(|(_, scenario, _)| Target {
             scenario: *scenario,
+            base_url: &cfg.base_url,
             tokens_url: format!("{}/v1/auth/tokens", cfg.base_url),
             login_body,
             token: Some(token),
+            capability,
         })
         .collect();
     let sent = AtomicU64::new(0);
@@ -490,6 +572,16 @@ fn run(cfg: &Config) -> Result<(), String> {
         cfg.base_url, cfg.concurrency, cfg.warmup, cfg.duration
     );
 
+    let kheops = cfg
+        .scenarios
+        .iter()
+        .any(|s| matches!(s, Scenario::Introspect | Scenario::AlbumRead));
+    let capability = if kheops {
+        capability_once(cfg, &token)?
+    } else {
+        Capability::default()
+    };
+
     let mut reports = Vec::new();
     for &scenario in &cfg.scenarios {
         let groups = match scenario {
@@ -503,7 +595,7 @@ fn run(cfg: &Config) -> Result<(), String> {
             ],
             single => vec![(single.name().to_string(), single, cfg.concurrency)],
         };
-        for report in run_groups(cfg, &groups, &login_body, &token) {
+        for report in run_groups(cfg, &groups, &login_body, &token, &capability) {
             print_report(cfg, &report);
             reports.push(report);
         }

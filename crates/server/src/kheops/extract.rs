@@ -43,9 +43,7 @@ fn admits_json(accept: &str) -> bool {
         let q_positive = parts
             .filter_map(|p| p.split_once('='))
             .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
-            .is_none_or(|(_, v)| {
-                v.trim().parse::<f32>().is_ok_and(|q| q > 0.0)
-            });
+            .is_none_or(|(_, v)| v.trim().parse::<f32>().is_ok_and(|q| q > 0.0));
         matches && q_positive
     })
 }
