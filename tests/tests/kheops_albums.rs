@@ -2086,6 +2086,23 @@ fn user_scope_secrets_act_as_their_creator() {
 // 1.2: Content-Type and Accept.
 
 #[test]
+fn an_oversized_form_is_refused_in_the_kheops_body_and_stores_nothing() {
+    let (server, db) = Server::start();
+    let w = world(&server);
+    let mut body = b"name=big&description=".to_vec();
+    body.resize(1024 * 1024 + 1, b'x');
+    let resp = server
+        .request("POST", "/albums")
+        .bearer(&w.alice)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .raw(body)
+        .send();
+    resp.assert_kheops_error(413, "Payload Too Large", "Request body too large");
+    let stored: i64 = albums::table.count().get_result(&mut *db.conn()).unwrap();
+    assert_eq!(stored, 0, "no album was stored");
+}
+
+#[test]
 fn content_type_and_accept_are_checked_before_authentication() {
     let (server, db) = Server::start();
     let w = world(&server);

@@ -108,16 +108,27 @@ pub fn query(req: &HttpRequest) -> Result<Params, KheopsApiError> {
     Ok(Params::new(pairs, Source::Query))
 }
 
-/// The form body's parameters (an empty body has none).
+/// Past this many bytes the rest of an oversized body is not even drained.
+const MAX_DRAIN_BYTES: usize = 16 * MAX_BODY_BYTES;
+
+/// The form body's parameters (an empty body has none). A body over 1 MiB is a 413; the
+/// rest of it is read and dropped (up to 16 MiB) so the client gets to read the answer.
 pub async fn form(mut payload: web::Payload) -> Result<Params, KheopsApiError> {
     let mut body = web::BytesMut::new();
+    let mut seen = 0usize;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk
             .map_err(|_| KheopsError::BadForm("The request body could not be read".to_owned()))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(KheopsApiError::PayloadTooLarge);
+        seen += chunk.len();
+        if seen > MAX_DRAIN_BYTES {
+            break;
         }
-        body.extend_from_slice(&chunk);
+        if seen <= MAX_BODY_BYTES {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(KheopsApiError::PayloadTooLarge);
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| KheopsError::BadForm("The form body is not valid".to_owned()))?;
