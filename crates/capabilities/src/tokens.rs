@@ -528,3 +528,6 @@ pub fn introspect(
         nbf: from_db_time(capability.not_before_time).unix_timestamp(),
     }))
 }
+
+#[cfg(test)]
+mod tests;
