@@ -387,6 +387,33 @@ fn authorization_matrix_of_every_route_and_caller() {
 }
 
 #[test]
+fn every_route_refuses_the_internal_application_and_answers_404_for_unknown_ones() {
+    let (server, db) = Server::start();
+    let w = world(&server, &db, "i");
+    // Steps 1 and 2 of keyrock.md 1.7 come before the permission check, so even the admin
+    // and a provider (of another application) get exactly these answers.
+    for caller in [Caller::Provider, Caller::Admin] {
+        for (method, suffix, body, _) in routes() {
+            let internal = format!("/v1/applications/idm_admin_app{suffix}");
+            call(&server, w.token(caller), method, &internal, &body)
+                .assert_keyrock_error(403, "Not allowed");
+            let unknown = format!("/v1/applications/no-such-app{suffix}");
+            call(&server, w.token(caller), method, &unknown, &body)
+                .assert_keyrock_error(404, "Application not found");
+        }
+    }
+    let internal_rows: i64 = roles::table
+        .filter(roles::oauth_client_id.eq("idm_admin_app"))
+        .count()
+        .get_result(&mut *db.conn())
+        .unwrap();
+    assert_eq!(
+        internal_rows, 2,
+        "only provider and purchaser belong to idm_admin_app"
+    );
+}
+
+#[test]
 fn query_strings_and_path_tricks_do_not_bypass_the_check() {
     let (server, _db) = Server::start();
     let admin = server.admin_token();
