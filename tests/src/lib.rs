@@ -26,6 +26,35 @@ pub const ADMIN_PASSWORD: &str = "admin-test-password";
 /// Email of the bootstrap admin in every test server.
 pub const ADMIN_EMAIL: &str = "admin@localhost";
 
+/// The sorted key names of a JSON object (to compare response shapes).
+#[track_caller]
+pub fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("{v} is not an object"))
+        .keys()
+        .cloned()
+        .collect();
+    k.sort();
+    k
+}
+
+/// Names, sorted: the expected side of a [`keys`] comparison.
+pub fn sorted(list: &[&str]) -> Vec<String> {
+    let mut k: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+    k.sort();
+    k
+}
+
+/// A string field of a JSON object, which must be there.
+#[track_caller]
+pub fn string_field(v: &Value, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+        .to_owned()
+}
+
 /// A fresh database for one test.
 pub enum TestDb {
     Sqlite {

@@ -5,7 +5,7 @@
 use auth_core::secrets::sha256_hex;
 use storage::diesel::{self, ExpressionMethods, QueryDsl, RunQueryDsl};
 use storage::schema::{iot_agents, organizations, pep_proxies, trusted_applications};
-use tessera_tests::{json, Resp, Server, TestDb};
+use tessera_tests::{json, keys, Resp, Server, TestDb};
 
 const NOT_PERMITTED: &str = "User not allow to perform the action";
 
@@ -50,12 +50,6 @@ fn call(server: &Server, method: &str, path: &str, token: &str) -> Resp {
     } else {
         req.send()
     }
-}
-
-fn keys(v: &serde_json::Value) -> Vec<String> {
-    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-    k.sort();
-    k
 }
 
 /// `<prefix><uuid v4>`.

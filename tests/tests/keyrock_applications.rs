@@ -2,7 +2,7 @@
 
 use storage::diesel::{self, ExpressionMethods, QueryDsl, RunQueryDsl};
 use storage::schema::oauth_clients;
-use tessera_tests::{json, Resp, Server};
+use tessera_tests::{json, keys, Resp, Server};
 
 fn create_app(server: &Server, token: &str, app: serde_json::Value) -> Resp {
     server
@@ -23,12 +23,6 @@ fn new_app(server: &Server, token: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn keys(v: &serde_json::Value) -> Vec<String> {
-    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-    k.sort();
-    k
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use storage::diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
 use storage::schema::{permissions, role_assignments, role_permissions, roles};
-use tessera_tests::{json, Options, Resp, Server, TestDb};
+use tessera_tests::{json, keys, sorted, Options, Resp, Server, TestDb};
 
 const NOT_PERMITTED: &str = "User not allow to perform the action";
 
@@ -85,18 +85,6 @@ fn new_permission(server: &Server, w: &World, name: &str) -> String {
     );
     assert_eq!(resp.status, 201, "{}", resp.body);
     resp.json()["permission"]["id"].as_str().unwrap().to_owned()
-}
-
-fn keys(v: &serde_json::Value) -> Vec<String> {
-    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-    k.sort();
-    k
-}
-
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
-    v.sort();
-    v
 }
 
 fn ids(list: &serde_json::Value) -> Vec<String> {

@@ -1,12 +1,6 @@
 //! `/v1/users` (keyrock.md 4.3), over HTTP.
 
-use tessera_tests::{json, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
-
-fn keys(v: &serde_json::Value) -> Vec<String> {
-    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-    k.sort();
-    k
-}
+use tessera_tests::{json, keys, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 fn create(server: &Server, token: &str, user: serde_json::Value) -> tessera_tests::Resp {
     server

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use storage::diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
 use storage::schema::{album_users, albums, capabilities};
-use tessera_tests::{json, Options, Resp, Server, TestDb};
+use tessera_tests::{json, keys, sorted, string_field, Options, Resp, Server, TestDb};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 const MALFORMED: &str = "Missing or malformed Authorization header";
@@ -132,7 +132,7 @@ fn post_album(server: &Server, token: &str, fields: &[(&str, &str)]) -> Resp {
 fn create_album(server: &Server, token: &str, name: &str) -> String {
     let resp = post_album(server, token, &[("name", name)]);
     assert_eq!(resp.status, 201, "create album: {}", resp.body);
-    s(&resp.json(), "album_id")
+    string_field(&resp.json(), "album_id")
 }
 
 fn get(server: &Server, token: &str, path: &str) -> Resp {
@@ -230,7 +230,7 @@ fn capability(server: &Server, token: &str, fields: &[(&str, &str)]) -> (String,
         .send();
     assert_eq!(resp.status, 201, "create capability: {}", resp.body);
     let body = resp.json();
-    (s(&body, "id"), s(&body, "secret"))
+    (string_field(&body, "id"), string_field(&body, "secret"))
 }
 
 /// An album-scope token with `read_permission=true`.
@@ -280,30 +280,6 @@ fn assert_cap_not_found(resp: &Resp) {
     resp.assert_kheops_error(404, "Not Found", "Capability token not found");
 }
 
-fn s(v: &Value, key: &str) -> String {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} missing in {v}"))
-        .to_owned()
-}
-
-fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("{v} is not an object"))
-        .keys()
-        .cloned()
-        .collect();
-    k.sort();
-    k
-}
-
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut k: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-    k.sort();
-    k
-}
-
 const ALBUM_KEYS: [&str; 14] = [
     "album_id",
     "id",
@@ -325,7 +301,7 @@ const ALBUM_KEYS: [&str; 14] = [
 #[track_caller]
 fn assert_album_shape(album: &Value) {
     assert_eq!(keys(album), sorted(&ALBUM_KEYS), "{album}");
-    let id = s(album, "album_id");
+    let id = string_field(album, "album_id");
     assert_eq!(album["id"], id.as_str(), "{album}");
     assert_eq!(id.len(), 10, "{id:?}");
     assert!(id.bytes().all(|c| c.is_ascii_alphanumeric()), "{id:?}");
@@ -367,7 +343,7 @@ fn assert_list(resp: &Resp, total: usize) -> Vec<Value> {
 }
 
 fn ids(items: &[Value]) -> Vec<String> {
-    items.iter().map(|i| s(i, "album_id")).collect()
+    items.iter().map(|i| string_field(i, "album_id")).collect()
 }
 
 fn user_object(email: &str, sub: &str, name: &str, first: &str, last: &str) -> Value {
@@ -687,7 +663,7 @@ fn create_answers_the_album_json_field_by_field() {
     );
     let album = resp.json();
     assert_album_shape(&album);
-    let id = s(&album, "album_id");
+    let id = string_field(&album, "album_id");
     assert_eq!(album["id"], id.as_str());
     assert_eq!(album["name"], "Study group");
     assert_eq!(album["description"], "");
@@ -739,7 +715,10 @@ fn create_answers_the_album_json_field_by_field() {
     assert_eq!(other["write_comments"], false);
     assert_eq!(other["is_admin"], true);
     assert_eq!(other["number_of_users"], 1);
-    assert_eq!(album_json(&server, &w.alice, &s(&other, "id")), other);
+    assert_eq!(
+        album_json(&server, &w.alice, &string_field(&other, "id")),
+        other
+    );
 
     // Empty values count as absent: the defaults apply. A repeated parameter: the first wins.
     let mut fields: Vec<(&str, &str)> =
@@ -832,13 +811,15 @@ fn assert_order(items: &[Value], key: &str, desc: bool) {
         match key {
             "created_time" | "last_event_time" => (parse_time(&v[key]), String::new()),
             "number_of_users" => (v[key].as_i64().unwrap(), String::new()),
-            _ => (0, s(v, key)),
+            _ => (0, string_field(v, key)),
         }
     };
     for pair in items.windows(2) {
         let (a, b) = (value(&pair[0]), value(&pair[1]));
         let strictly = if desc { a > b } else { a < b };
-        let tie = a == b && s(&pair[0], "album_id").as_bytes() < s(&pair[1], "album_id").as_bytes();
+        let tie = a == b
+            && string_field(&pair[0], "album_id").as_bytes()
+                < string_field(&pair[1], "album_id").as_bytes();
         assert!(
             strictly || tie,
             "sort {key} desc={desc}: {} before {}",
@@ -886,7 +867,10 @@ fn list_shows_the_callers_albums_sorted_and_paged() {
         assert_album_shape(item);
         assert!(item.get("users").is_none(), "{item}");
         // Each item is what GET /albums/{album} answers.
-        assert_eq!(*item, album_json(&server, &w.alice, &s(item, "id")));
+        assert_eq!(
+            *item,
+            album_json(&server, &w.alice, &string_field(item, "id"))
+        );
     }
     let by_id = |id: &str| items.iter().find(|i| i["id"] == id).unwrap().clone();
     assert_eq!(by_id(&alpha)["number_of_users"], 3);
@@ -919,19 +903,19 @@ fn list_shows_the_callers_albums_sorted_and_paged() {
         vec![delta.clone(), charlie.clone(), bravo.clone(), alpha.clone()]
     );
     let events = sort("-last_event_time");
-    assert_eq!(s(&events[0], "id"), delta);
+    assert_eq!(string_field(&events[0], "id"), delta);
     assert_order(&events, "last_event_time", true);
     let events = sort("last_event_time");
-    assert_eq!(s(&events[3], "id"), delta);
+    assert_eq!(string_field(&events[3], "id"), delta);
     assert_order(&events, "last_event_time", false);
     let users = sort("number_of_users");
     assert_order(&users, "number_of_users", false);
-    assert_eq!(s(&users[0], "id"), delta);
-    assert_eq!(s(&users[3], "id"), alpha);
+    assert_eq!(string_field(&users[0], "id"), delta);
+    assert_eq!(string_field(&users[3], "id"), alpha);
     let users = sort("-number_of_users");
     assert_order(&users, "number_of_users", true);
-    assert_eq!(s(&users[0], "id"), alpha);
-    assert_eq!(s(&users[3], "id"), delta);
+    assert_eq!(string_field(&users[0], "id"), alpha);
+    assert_eq!(string_field(&users[3], "id"), delta);
 
     // Paging: X-Total-Count before limit/offset.
     let page = |query: &str| assert_list(&get(&server, &w.alice, &format!("/albums?{query}")), 4);
@@ -1087,7 +1071,7 @@ fn patch_is_for_admins_and_changes_only_what_is_given() {
     );
     assert_status(&resp, 201);
     let original = resp.json();
-    let album = s(&original, "id");
+    let album = string_field(&original, "id");
     assert_status(&put_member(&server, &w.alice, &album, &w.bob_id), 201);
     let before = album_json(&server, &w.alice, &album);
 
@@ -1365,7 +1349,7 @@ fn adding_members_by_sub_or_email() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|u| (s(u, "email"), u["is_admin"].as_bool().unwrap()))
+            .map(|u| (string_field(u, "email"), u["is_admin"].as_bool().unwrap()))
             .collect()
     };
 
@@ -1466,7 +1450,7 @@ fn adding_members_by_sub_or_email() {
         (w.jane_id.clone(), true),
         (w.mary_id.clone(), false),
     ];
-    let admin_id = s(
+    let admin_id = string_field(
         &assert_list(&get(&server, &w.alice, &users_path), 5)
             .into_iter()
             .find(|u| u["email"] == admin_user)
@@ -1600,7 +1584,7 @@ fn granting_and_revoking_the_admin_role() {
         let count = resp.json().as_array().map_or(0, Vec::len);
         assert_list(&resp, count)
             .iter()
-            .map(|u| (s(u, "email"), u["is_admin"].as_bool().unwrap()))
+            .map(|u| (string_field(u, "email"), u["is_admin"].as_bool().unwrap()))
             .collect()
     };
     let pair = |e: &str, a: bool| (e.to_owned(), a);
@@ -1977,7 +1961,7 @@ fn user_scope_secrets_act_as_their_creator() {
     assert_album_shape(&created);
     assert_eq!(created["is_admin"], true);
     assert_eq!(created["number_of_users"], 1);
-    let album = s(&created, "id");
+    let album = string_field(&created, "id");
     assert_eq!(
         membership_rows(&db, &album),
         vec![(w.alice_id.clone(), true)]
@@ -2059,7 +2043,7 @@ fn user_scope_secrets_act_as_their_creator() {
         .form(&[("name", "Basic made")])
         .send();
     assert_eq!(resp.status, 201, "{}", resp.body);
-    let basic_made = s(&resp.json(), "id");
+    let basic_made = string_field(&resp.json(), "id");
     assert_eq!(
         membership_rows(&db, &basic_made),
         vec![(w.alice_id.clone(), true)]
@@ -2340,7 +2324,7 @@ fn the_api_prefix_gives_the_same_answers() {
     assert_album_shape(&created);
     assert_eq!(created["name"], "Api album");
     assert_eq!(created["add_user"], true);
-    let album = s(&created, "id");
+    let album = string_field(&created, "id");
     create_album(&server, &w.alice, "Root album");
 
     let same = |method: &str, path: &str, token: Option<&str>| {
@@ -2561,7 +2545,7 @@ fn deleting_a_user_cleans_up_memberships_and_tokens() {
     assert_eq!(
         assert_list(&get(&server, &w.bob, &format!("/albums/{shared}/users")), 2)
             .iter()
-            .map(|u| s(u, "email"))
+            .map(|u| string_field(u, "email"))
             .collect::<Vec<_>>(),
         vec!["bob@test.com", "jane@test.com"]
     );

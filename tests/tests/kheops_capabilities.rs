@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth_core::secrets::sha256_hex;
 use serde_json::Value;
-use tessera_tests::{json, Options, Req, Resp, Server, TestDb};
+use tessera_tests::{json, keys, sorted, string_field, Options, Req, Resp, Server, TestDb};
 
 const THREE_DAYS_MS: i64 = 259_200_000;
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -224,30 +224,6 @@ fn introspect(server: &Server, secret: &str) -> Resp {
         .send()
 }
 
-fn s(v: &Value, key: &str) -> String {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} missing in {v}"))
-        .to_owned()
-}
-
-fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("{v} is not an object"))
-        .keys()
-        .cloned()
-        .collect();
-    k.sort();
-    k
-}
-
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut k: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-    k.sort();
-    k
-}
-
 #[track_caller]
 fn assert_no_null(v: &Value) {
     fn walk(v: &Value, whole: &Value) {
@@ -321,7 +297,7 @@ fn assert_list(resp: &Resp, total: usize) -> Vec<Value> {
 }
 
 fn ids(items: &[Value]) -> Vec<String> {
-    items.iter().map(|i| s(i, "id")).collect()
+    items.iter().map(|i| string_field(i, "id")).collect()
 }
 
 /// The list order of 5.5: `issued_at_time` descending, ties by `id` ascending (bytes).
@@ -333,7 +309,10 @@ fn assert_sorted(items: &[Value]) {
             parse_time(&pair[1]["issued_at_time"]),
         );
         assert!(
-            a > b || (a == b && s(&pair[0], "id").as_bytes() < s(&pair[1], "id").as_bytes()),
+            a > b
+                || (a == b
+                    && string_field(&pair[0], "id").as_bytes()
+                        < string_field(&pair[1], "id").as_bytes()),
             "not sorted: {} then {}",
             pair[0],
             pair[1]
@@ -582,22 +561,22 @@ fn create_answers_the_token_json_field_by_field_for_both_scopes() {
 
     // Ids and secrets are all distinct.
     let mut all_ids = vec![
-        s(&t, "id"),
-        s(&u, "id"),
-        s(&c, "id"),
-        s(&w_only, "id"),
-        s(&all, "id"),
+        string_field(&t, "id"),
+        string_field(&u, "id"),
+        string_field(&c, "id"),
+        string_field(&w_only, "id"),
+        string_field(&all, "id"),
     ];
-    all_ids.extend([s(&user_upper, "id"), s(&l, "id")]);
+    all_ids.extend([string_field(&user_upper, "id"), string_field(&l, "id")]);
     let mut dedup = all_ids.clone();
     dedup.sort();
     dedup.dedup();
     assert_eq!(dedup.len(), all_ids.len(), "{all_ids:?}");
     let mut secrets = vec![
-        s(&t, "secret"),
-        s(&u, "secret"),
-        s(&c, "secret"),
-        s(&w_only, "secret"),
+        string_field(&t, "secret"),
+        string_field(&u, "secret"),
+        string_field(&c, "secret"),
+        string_field(&w_only, "secret"),
     ];
     secrets.sort();
     secrets.dedup();
@@ -663,11 +642,12 @@ fn create_runs_the_checks_in_the_order_of_the_table() {
     }
     // A capability principal fails rule 1 before rule 2.
     let cap = user_token(&server, &w.alice, "cap");
-    create(&server, &s(&cap, "secret"), &[("scope_type", "user")]).assert_kheops_error(
-        401,
-        "Unauthorized",
-        CAP_RESOURCES,
-    );
+    create(
+        &server,
+        &string_field(&cap, "secret"),
+        &[("scope_type", "user")],
+    )
+    .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
     // The scheme name is case-insensitive, surrounding whitespace ignored.
     let resp = server
         .request("POST", "/capabilities")
@@ -1341,7 +1321,7 @@ fn content_type_and_accept_are_checked_before_authentication() {
     let a = user_token(&server, &w.alice, "a");
     let b = user_token(&server, &w.alice, "b");
     let c = user_token(&server, &w.alice, "c");
-    for id in [s(&a, "id"), s(&b, "id")] {
+    for id in [string_field(&a, "id"), string_field(&b, "id")] {
         unsupported(
             server
                 .request("POST", &format!("/capabilities/{id}/revoke"))
@@ -1352,27 +1332,36 @@ fn content_type_and_accept_are_checked_before_authentication() {
     }
     unsupported(
         server
-            .request("POST", &format!("/capabilities/{}/revoke", s(&a, "id")))
+            .request(
+                "POST",
+                &format!("/capabilities/{}/revoke", string_field(&a, "id")),
+            )
             .header("Content-Type", "text/plain")
             .raw(b"x".to_vec())
             .send(),
     );
     assert_eq!(
-        get_cap(&server, &w.alice, &s(&a, "id")).json()["revoked"],
+        get_cap(&server, &w.alice, &string_field(&a, "id")).json()["revoked"],
         false
     );
-    let resp = revoke(&server, &w.alice, &s(&a, "id"));
+    let resp = revoke(&server, &w.alice, &string_field(&a, "id"));
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(resp.json()["revoked"], true);
     let resp = server
-        .request("POST", &format!("/capabilities/{}/revoke", s(&b, "id")))
+        .request(
+            "POST",
+            &format!("/capabilities/{}/revoke", string_field(&b, "id")),
+        )
         .bearer(&w.alice)
         .form(&[("ignored", "x")])
         .send();
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(resp.json()["revoked"], true);
     let resp = server
-        .request("POST", &format!("/capabilities/{}/revoke", s(&c, "id")))
+        .request(
+            "POST",
+            &format!("/capabilities/{}/revoke", string_field(&c, "id")),
+        )
         .bearer(&w.alice)
         .header("Content-Type", FORM)
         .send();
@@ -1534,7 +1523,10 @@ fn list_in_user_mode_filters_sorts_and_pages() {
     );
     mine.push(future_nbf.clone());
     let revoked = user_token(&server, &w.alice, "revoked");
-    assert_eq!(revoke(&server, &w.alice, &s(&revoked, "id")).status, 200);
+    assert_eq!(
+        revoke(&server, &w.alice, &string_field(&revoked, "id")).status,
+        200
+    );
     mine.push(revoked.clone());
     // Bob's token never shows in Alice's list.
     let bobs = user_token(&server, &w.bob, "bob's");
@@ -1543,10 +1535,10 @@ fn list_in_user_mode_filters_sorts_and_pages() {
     assert_sorted(&items);
     let mut got = ids(&items);
     got.sort();
-    let mut want: Vec<String> = mine.iter().map(|t| s(t, "id")).collect();
+    let mut want: Vec<String> = mine.iter().map(|t| string_field(t, "id")).collect();
     want.sort();
     assert_eq!(got, want);
-    assert!(!got.contains(&s(&bobs, "id")));
+    assert!(!got.contains(&string_field(&bobs, "id")));
     // Items carry the token JSON without the secret.
     let a1_item = items.iter().find(|i| i["id"] == mine[1]["id"]).unwrap();
     let mut expected = mine[1].clone();
@@ -1571,8 +1563,8 @@ fn list_in_user_mode_filters_sorts_and_pages() {
     let valid = assert_list(&list(&server, &w.alice, "?valid=true"), 4);
     assert_sorted(&valid);
     let valid_ids = ids(&valid);
-    assert!(!valid_ids.contains(&s(&revoked, "id")));
-    assert!(!valid_ids.contains(&s(&future_nbf, "id")));
+    assert!(!valid_ids.contains(&string_field(&revoked, "id")));
+    assert!(!valid_ids.contains(&string_field(&future_nbf, "id")));
     assert_list(&list(&server, &w.alice, "?valid=TRUE"), 4);
     assert_list(&list(&server, &w.alice, "?valid=false"), 6);
     assert_list(&list(&server, &w.alice, "?valid=False"), 6);
@@ -1610,7 +1602,7 @@ fn list_in_user_mode_filters_sorts_and_pages() {
         let resp = list(&server, &w.alice, query);
         assert_eq!(resp.status, 400, "{query}: {}", resp.body);
         assert_eq!(resp.json()["message"], "Bad Query Parameter", "{query}");
-        let detail = s(&resp.json(), "detail");
+        let detail = string_field(&resp.json(), "detail");
         assert!(
             detail.starts_with(&format!("Param '{name}'")),
             "{query}: {detail}"
@@ -1652,7 +1644,7 @@ fn list_in_user_mode_filters_sorts_and_pages() {
 
     // Bob sees his one token; Dave has none.
     let b = assert_list(&list(&server, &w.bob, ""), 1);
-    assert_eq!(ids(&b), vec![s(&bobs, "id")]);
+    assert_eq!(ids(&b), vec![string_field(&bobs, "id")]);
     assert_list(&list(&server, &w.dave, ""), 0);
 }
 
@@ -1676,7 +1668,11 @@ fn list_in_album_mode_needs_an_admin_and_shows_every_creator() {
         assert_sorted(&items);
         let mut got = ids(&items);
         got.sort();
-        let mut want = vec![s(&a1, "id"), s(&a2, "id"), s(&b1, "id")];
+        let mut want = vec![
+            string_field(&a1, "id"),
+            string_field(&a2, "id"),
+            string_field(&b1, "id"),
+        ];
         want.sort();
         assert_eq!(got, want);
     }
@@ -1688,7 +1684,7 @@ fn list_in_album_mode_needs_an_admin_and_shows_every_creator() {
         ),
         1,
     );
-    assert_eq!(ids(&items), vec![s(&b1, "id")]);
+    assert_eq!(ids(&items), vec![string_field(&b1, "id")]);
     assert_eq!(
         items[0]["created_by"],
         user_object("bob@test.com", &w.bob_id, "bob", "bob", "")
@@ -1721,12 +1717,15 @@ fn list_in_album_mode_needs_an_admin_and_shows_every_creator() {
         0,
     );
     // valid=true drops revoked ones.
-    assert_eq!(revoke(&server, &w.bob, &s(&a1, "id")).status, 200);
+    assert_eq!(
+        revoke(&server, &w.bob, &string_field(&a1, "id")).status,
+        200
+    );
     let items = assert_list(
         &list(&server, &w.alice, &format!("?album={album}&valid=true")),
         2,
     );
-    assert!(!ids(&items).contains(&s(&a1, "id")));
+    assert!(!ids(&items).contains(&string_field(&a1, "id")));
 
     // Non-admin member: 403 (before the user check).
     list(&server, &w.carol, &format!("?album={album}")).assert_kheops_error(
@@ -1778,9 +1777,9 @@ fn get_one_is_visible_to_the_creator_and_current_album_admins_only() {
     add_member(&server, &w.alice, &album, &w.carol_id);
 
     let created = album_token(&server, &w.alice, &album, "viewer");
-    let id = s(&created, "id");
+    let id = string_field(&created, "id");
     let user = user_token(&server, &w.alice, "script");
-    let user_id = s(&user, "id");
+    let user_id = string_field(&user, "id");
     let not_found =
         |resp: Resp| resp.assert_kheops_error(404, "Not Found", "Capability token not found");
 
@@ -1827,7 +1826,7 @@ fn get_one_is_visible_to_the_creator_and_current_album_admins_only() {
     );
 
     // An album-scope secret as credential: 403.
-    let album_secret = s(&created, "secret");
+    let album_secret = string_field(&created, "secret");
     get_cap(&server, &album_secret, &id).assert_kheops_error(
         403,
         "Authorization error",
@@ -1839,7 +1838,7 @@ fn get_one_is_visible_to_the_creator_and_current_album_admins_only() {
         .send()
         .assert_kheops_error(403, "Authorization error", TOKEN_TYPE);
     // A user-scope secret acts as its creator (Bearer and Basic).
-    let user_secret = s(&user, "secret");
+    let user_secret = string_field(&user, "secret");
     for resp in [
         get_cap(&server, &user_secret, &id),
         server
@@ -1855,7 +1854,11 @@ fn get_one_is_visible_to_the_creator_and_current_album_admins_only() {
     assert_eq!(resp.status, 200, "{}", resp.body);
     // ... but sees only what the creator sees.
     let bob_user = user_token(&server, &w.bob, "bob");
-    not_found(get_cap(&server, &user_secret, &s(&bob_user, "id")));
+    not_found(get_cap(
+        &server,
+        &user_secret,
+        &string_field(&bob_user, "id"),
+    ));
 
     // Bob stops being an admin: he no longer sees Alice's album token.
     let resp = server
@@ -1889,8 +1892,8 @@ fn revoke_sets_time_and_revoker_once_and_refuses_the_token() {
     make_admin(&server, &w.alice, &album, &w.bob_id);
     add_member(&server, &w.alice, &album, &w.carol_id);
     let tok = album_token(&server, &w.alice, &album, "viewer");
-    let id = s(&tok, "id");
-    let secret = s(&tok, "secret");
+    let id = string_field(&tok, "id");
+    let secret = string_field(&tok, "secret");
     let not_found =
         |resp: Resp| resp.assert_kheops_error(404, "Not Found", "Capability token not found");
 
@@ -1968,7 +1971,7 @@ fn revoke_sets_time_and_revoker_once_and_refuses_the_token() {
 
     // The creator revokes a user-scope token: revoked_by is the creator.
     let u = user_token(&server, &w.alice, "script");
-    let resp = revoke(&server, &w.alice, &s(&u, "id"));
+    let resp = revoke(&server, &w.alice, &string_field(&u, "id"));
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(
         resp.json()["revoked_by"],
@@ -1982,20 +1985,23 @@ fn revoke_sets_time_and_revoker_once_and_refuses_the_token() {
     );
     server
         .request("GET", "/albums")
-        .bearer(&s(&u, "secret"))
+        .bearer(&string_field(&u, "secret"))
         .send()
         .assert_kheops_error(401, "Unauthorized", NOT_VALID);
     // Bob (album admin) cannot see or revoke Alice's user-scope token.
     let u2 = user_token(&server, &w.alice, "script 2");
-    not_found(revoke(&server, &w.bob, &s(&u2, "id")));
+    not_found(revoke(&server, &w.bob, &string_field(&u2, "id")));
 
     // No credential.
     server
-        .request("POST", &format!("/capabilities/{}/revoke", s(&u2, "id")))
+        .request(
+            "POST",
+            &format!("/capabilities/{}/revoke", string_field(&u2, "id")),
+        )
         .send()
         .assert_kheops_error(401, "Unauthorized", MALFORMED);
     assert_eq!(
-        get_cap(&server, &w.alice, &s(&u2, "id")).json()["revoked"],
+        get_cap(&server, &w.alice, &string_field(&u2, "id")).json()["revoked"],
         false
     );
 }
@@ -2011,14 +2017,14 @@ fn capability_secrets_are_refused_on_create_list_and_revoke() {
     let album_tok = album_token(&server, &w.alice, &album, "viewer");
     let user_tok = user_token(&server, &w.alice, "script");
     let target = user_token(&server, &w.alice, "target");
-    let target_id = s(&target, "id");
+    let target_id = string_field(&target, "id");
 
     for tok in [&album_tok, &user_tok] {
-        assert!(get_cap(&server, &w.alice, &s(tok, "id"))
+        assert!(get_cap(&server, &w.alice, &string_field(tok, "id"))
             .json()
             .get("last_used")
             .is_none());
-        let secret = s(tok, "secret");
+        let secret = string_field(tok, "secret");
         let with = |req, basic| auth(req, &secret, basic);
         for basic in [false, true] {
             with(server.request("POST", "/capabilities"), basic)
@@ -2052,14 +2058,17 @@ fn capability_secrets_are_refused_on_create_list_and_revoke() {
             let www = resp.header("www-authenticate").unwrap_or_default();
             assert!(!www.is_empty(), "401 without WWW-Authenticate");
             with(
-                server.request("POST", &format!("/capabilities/{}/revoke", s(tok, "id"))),
+                server.request(
+                    "POST",
+                    &format!("/capabilities/{}/revoke", string_field(tok, "id")),
+                ),
                 basic,
             )
             .send()
             .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
         }
         // The refused uses still count as uses (5.2).
-        let after = get_cap(&server, &w.alice, &s(tok, "id")).json();
+        let after = get_cap(&server, &w.alice, &string_field(tok, "id")).json();
         let last_used = parse_time(&after["last_used"]);
         assert!(last_used >= parse_time(&after["issued_at_time"]), "{after}");
         assert_eq!(after["revoked"], false);
@@ -2110,12 +2119,12 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
         (perms("false", "false", "false", "false"), None),
     ];
     for (tok, scope) in &cases {
-        assert!(get_cap(&server, &w.alice, &s(tok, "id"))
+        assert!(get_cap(&server, &w.alice, &string_field(tok, "id"))
             .json()
             .get("last_used")
             .is_none());
         let before = now_ms();
-        let resp = introspect(&server, &s(tok, "secret"));
+        let resp = introspect(&server, &string_field(tok, "secret"));
         assert_eq!(resp.status, 200, "{}", resp.body);
         assert_json_type(&resp);
         assert_no_store(&resp);
@@ -2123,7 +2132,7 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
         let mut want = json!({
             "active": true,
             "sub": w.alice_id,
-            "cap_token": s(tok, "id"),
+            "cap_token": string_field(tok, "id"),
             "album_id": album,
             "exp": parse_time(&tok["expiration_time"]).div_euclid(1000),
             "iat": parse_time(&tok["issued_at_time"]).div_euclid(1000),
@@ -2134,9 +2143,9 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
         }
         assert_eq!(body, want);
         assert!(body["exp"].is_i64() && body["iat"].is_i64() && body["nbf"].is_i64());
-        assert!(!resp.body.contains(&s(tok, "secret")));
+        assert!(!resp.body.contains(&string_field(tok, "secret")));
         // Counts as a use.
-        let after = get_cap(&server, &w.alice, &s(tok, "id")).json();
+        let after = get_cap(&server, &w.alice, &string_field(tok, "id")).json();
         let last_used = parse_time(&after["last_used"]);
         assert!(
             last_used >= before - 1000 && last_used <= now_ms() + 1000,
@@ -2157,7 +2166,7 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
             ],
         ),
     ] {
-        let resp = introspect(&server, &s(&tok, "secret"));
+        let resp = introspect(&server, &string_field(&tok, "secret"));
         assert_no_store(&resp);
         assert_eq!(
             resp.json(),
@@ -2165,7 +2174,7 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
                 "active": true,
                 "sub": w.alice_id,
                 "scope": "user read write downloadbutton send",
-                "cap_token": s(&tok, "id"),
+                "cap_token": string_field(&tok, "id"),
                 "exp": parse_time(&tok["expiration_time"]).div_euclid(1000),
                 "iat": parse_time(&tok["issued_at_time"]).div_euclid(1000),
                 "nbf": parse_time(&tok["not_before_time"]).div_euclid(1000),
@@ -2183,7 +2192,7 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
             ("expiration_time", &fmt_ms(exp)),
         ],
     );
-    let body = introspect(&server, &s(&tok, "secret")).json();
+    let body = introspect(&server, &string_field(&tok, "secret")).json();
     assert_eq!(body["exp"], exp / 1000);
     assert_eq!(body["sub"], w.bob_id.as_str());
 
@@ -2193,7 +2202,7 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
         .request("POST", "/token/introspect")
         .bearer("garbage")
         .form(&[
-            ("token", &s(tok, "secret")),
+            ("token", &string_field(tok, "secret")),
             ("token_type_hint", "refresh_token"),
         ])
         .send();
@@ -2202,7 +2211,10 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
 
     // Inactive: exactly {"active": false}, with no-store.
     let revoked = user_token(&server, &w.alice, "revoked");
-    assert_eq!(revoke(&server, &w.alice, &s(&revoked, "id")).status, 200);
+    assert_eq!(
+        revoke(&server, &w.alice, &string_field(&revoked, "id")).status,
+        200
+    );
     let later = create_ok(
         &server,
         &w.alice,
@@ -2218,12 +2230,12 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
         assert_json_type(&resp);
         assert_eq!(resp.json(), json!({"active": false}));
     };
-    inactive(introspect(&server, &s(&revoked, "secret")));
-    inactive(introspect(&server, &s(&later, "secret")));
+    inactive(introspect(&server, &string_field(&revoked, "secret")));
+    inactive(introspect(&server, &string_field(&later, "secret")));
     inactive(introspect(&server, "ABCDEFGHIJKLMNOPQRSTUV"));
     inactive(introspect(&server, "not a token"));
     inactive(introspect(&server, ""));
-    inactive(introspect(&server, &s(&later, "id")));
+    inactive(introspect(&server, &string_field(&later, "id")));
     inactive(introspect(&server, &w.alice));
     inactive(introspect(&server, &w.admin));
     inactive(
@@ -2239,11 +2251,11 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
             .send(),
     );
     // An unusable token is not marked as used.
-    assert!(get_cap(&server, &w.alice, &s(&later, "id"))
+    assert!(get_cap(&server, &w.alice, &string_field(&later, "id"))
         .json()
         .get("last_used")
         .is_none());
-    assert!(get_cap(&server, &w.alice, &s(&revoked, "id"))
+    assert!(get_cap(&server, &w.alice, &string_field(&revoked, "id"))
         .json()
         .get("last_used")
         .is_none());
@@ -2285,7 +2297,10 @@ fn expired_tokens_stop_working_after_the_leeway() {
     );
     let lasting = user_token(&server, &w.alice, "lasting");
     assert_eq!(album_tok["expiration_time"], exp_s.as_str());
-    let (album_secret, user_secret) = (s(&album_tok, "secret"), s(&user_tok, "secret"));
+    let (album_secret, user_secret) = (
+        string_field(&album_tok, "secret"),
+        string_field(&user_tok, "secret"),
+    );
 
     // Works now.
     let resp = server
@@ -2313,7 +2328,7 @@ fn expired_tokens_stop_working_after_the_leeway() {
     // usable.
     sleep_until(exp + 1000);
     let valid = assert_list(&list(&server, &w.alice, "?valid=true"), 1);
-    assert_eq!(ids(&valid), vec![s(&lasting, "id")]);
+    assert_eq!(ids(&valid), vec![string_field(&lasting, "id")]);
     assert_list(&list(&server, &w.alice, ""), 3);
     assert_eq!(introspect(&server, &user_secret).json()["active"], true);
 
@@ -2335,15 +2350,18 @@ fn expired_tokens_stop_working_after_the_leeway() {
     }
     // Revoking an expired token changes nothing.
     for tok in [&album_tok, &user_tok] {
-        let before = get_cap(&server, &w.alice, &s(tok, "id")).json();
-        let resp = revoke(&server, &w.alice, &s(tok, "id"));
+        let before = get_cap(&server, &w.alice, &string_field(tok, "id")).json();
+        let resp = revoke(&server, &w.alice, &string_field(tok, "id"));
         assert_eq!(resp.status, 200, "{}", resp.body);
         let r = resp.json();
         assert_eq!(r["revoked"], false, "{r}");
         assert!(r.get("revoke_time").is_none(), "{r}");
         assert!(r.get("revoked_by").is_none(), "{r}");
         assert_eq!(r, before);
-        assert_eq!(get_cap(&server, &w.alice, &s(tok, "id")).json(), before);
+        assert_eq!(
+            get_cap(&server, &w.alice, &string_field(tok, "id")).json(),
+            before
+        );
     }
 }
 
@@ -2358,18 +2376,18 @@ fn a_second_server_sees_tokens_and_revocations_at_once() {
     let w = world(&a);
     let album = create_album(&a, &w.alice, "Album");
     let tok = album_token(&a, &w.alice, &album, "viewer");
-    let secret = s(&tok, "secret");
+    let secret = string_field(&tok, "secret");
     let path = format!("/albums/{album}");
 
     assert_eq!(b.request("GET", &path).bearer(&secret).send().status, 200);
     assert_eq!(introspect(&b, &secret).json()["active"], true);
     assert_eq!(
-        get_cap(&b, &w.alice, &s(&tok, "id")).json()["id"],
+        get_cap(&b, &w.alice, &string_field(&tok, "id")).json()["id"],
         tok["id"]
     );
 
     // Revoked on A, refused by B at once.
-    assert_eq!(revoke(&a, &w.alice, &s(&tok, "id")).status, 200);
+    assert_eq!(revoke(&a, &w.alice, &string_field(&tok, "id")).status, 200);
     b.request("GET", &path)
         .bearer(&secret)
         .send()
@@ -2378,11 +2396,11 @@ fn a_second_server_sees_tokens_and_revocations_at_once() {
 
     // And the other way round.
     let u = user_token(&b, &w.alice, "from b");
-    let u_secret = s(&u, "secret");
+    let u_secret = string_field(&u, "secret");
     assert_eq!(a.request("GET", &path).bearer(&u_secret).send().status, 200);
     let items = assert_list(&list(&a, &w.alice, ""), 2);
-    assert!(ids(&items).contains(&s(&u, "id")));
-    assert_eq!(revoke(&b, &w.alice, &s(&u, "id")).status, 200);
+    assert!(ids(&items).contains(&string_field(&u, "id")));
+    assert_eq!(revoke(&b, &w.alice, &string_field(&u, "id")).status, 200);
     a.request("GET", &path)
         .bearer(&u_secret)
         .send()
@@ -2402,8 +2420,8 @@ fn the_secret_is_shown_once_and_stored_only_as_its_sha256_digest() {
     let user_tok = user_token(&server, &w.alice, "script");
 
     for tok in [&album_tok, &user_tok] {
-        let secret = s(tok, "secret");
-        let id = s(tok, "id");
+        let secret = string_field(tok, "secret");
+        let id = string_field(tok, "id");
         // Use it, so that it is touched in the database.
         assert_eq!(introspect(&server, &secret).json()["active"], true);
         assert_eq!(
@@ -2451,7 +2469,7 @@ fn the_api_prefix_serves_the_same_routes() {
         .form(&[("name", "Study group")])
         .send();
     assert_eq!(resp.status, 201, "{}", resp.body);
-    let album = s(&resp.json(), "album_id");
+    let album = string_field(&resp.json(), "album_id");
 
     let resp = server
         .request("POST", "/api/capabilities")
@@ -2467,7 +2485,7 @@ fn the_api_prefix_serves_the_same_routes() {
     assert_eq!(resp.status, 201, "{}", resp.body);
     assert_no_store(&resp);
     let tok = resp.json();
-    let id = s(&tok, "id");
+    let id = string_field(&tok, "id");
     let secret = assert_alnum(&tok["secret"], 22);
     assert_eq!(tok["access_token"], secret.as_str());
     assert_eq!(
@@ -2499,7 +2517,7 @@ fn the_api_prefix_serves_the_same_routes() {
         .send()
         .assert_kheops_error(400, "Bad Query Parameter", &{
             let resp = list(&server, &w.alice, "?limit=x");
-            s(&resp.json(), "detail")
+            string_field(&resp.json(), "detail")
         });
 
     // Get one.
@@ -2553,7 +2571,7 @@ fn the_api_prefix_serves_the_same_routes() {
     // Capability secrets refused on management under /api too.
     server
         .request("POST", "/api/capabilities")
-        .basic("x", &s(&user, "secret"))
+        .basic("x", &string_field(&user, "secret"))
         .form(&[("title", "t"), ("scope_type", "user")])
         .send()
         .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
@@ -2601,7 +2619,7 @@ fn the_api_prefix_serves_the_same_routes() {
     server
         .request(
             "POST",
-            &format!("/api/capabilities/{}/revoke", s(&user, "id")),
+            &format!("/api/capabilities/{}/revoke", string_field(&user, "id")),
         )
         .bearer(&w.bob)
         .send()

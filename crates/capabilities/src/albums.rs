@@ -113,6 +113,49 @@ fn touch(conn: &mut DbConn, album_id: &str, now: OffsetDateTime) -> Result<(), K
     Ok(())
 }
 
+/// The columns a PATCH may change.
+#[derive(AsChangeset)]
+#[diesel(table_name = albums)]
+struct AlbumChanges {
+    name: Option<String>,
+    description: Option<String>,
+    add_user_permission: Option<bool>,
+    download_series_permission: Option<bool>,
+    send_series_permission: Option<bool>,
+    delete_series_permission: Option<bool>,
+    add_series_permission: Option<bool>,
+    write_comments_permission: Option<bool>,
+    last_event_time: PrimitiveDateTime,
+}
+
+/// A new membership.
+fn add(conn: &mut DbConn, album_id: &str, user_id: &str, admin: bool) -> Result<(), KheopsError> {
+    diesel::insert_into(album_users::table)
+        .values((
+            album_users::album_id.eq(album_id),
+            album_users::user_id.eq(user_id),
+            album_users::admin.eq(admin),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn set_admin(
+    conn: &mut DbConn,
+    album_id: &str,
+    user_id: &str,
+    admin: bool,
+) -> Result<(), KheopsError> {
+    diesel::update(
+        album_users::table
+            .filter(album_users::album_id.eq(album_id))
+            .filter(album_users::user_id.eq(user_id)),
+    )
+    .set(album_users::admin.eq(admin))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Name, description and the six flags as a request sets them (absent = unchanged).
 #[derive(Debug, Default)]
 struct AlbumFields {
@@ -200,13 +243,7 @@ pub fn create(
                 albums::write_comments_permission.eq(comments.unwrap_or(true)),
             ))
             .execute(c)?;
-        diesel::insert_into(album_users::table)
-            .values((
-                album_users::album_id.eq(&id),
-                album_users::user_id.eq(&user.sub),
-                album_users::admin.eq(true),
-            ))
-            .execute(c)?;
+        add(c, &id, &user.sub, true)?;
         full_view(c, &id, true, false)
     })
 }
@@ -400,49 +437,21 @@ pub fn update(
             ));
         }
         let fields = AlbumFields::parse(form, false)?;
-        let target = albums::table.filter(albums::id.eq(album_id));
-        if let Some(name) = &fields.name {
-            diesel::update(target)
-                .set(albums::name.eq(name))
-                .execute(c)?;
-        }
-        if let Some(description) = &fields.description {
-            diesel::update(target)
-                .set(albums::description.eq(description))
-                .execute(c)?;
-        }
         let [add_user, download, send, delete, add_series, comments] = fields.flags;
-        if let Some(v) = add_user {
-            diesel::update(target)
-                .set(albums::add_user_permission.eq(v))
-                .execute(c)?;
-        }
-        if let Some(v) = download {
-            diesel::update(target)
-                .set(albums::download_series_permission.eq(v))
-                .execute(c)?;
-        }
-        if let Some(v) = send {
-            diesel::update(target)
-                .set(albums::send_series_permission.eq(v))
-                .execute(c)?;
-        }
-        if let Some(v) = delete {
-            diesel::update(target)
-                .set(albums::delete_series_permission.eq(v))
-                .execute(c)?;
-        }
-        if let Some(v) = add_series {
-            diesel::update(target)
-                .set(albums::add_series_permission.eq(v))
-                .execute(c)?;
-        }
-        if let Some(v) = comments {
-            diesel::update(target)
-                .set(albums::write_comments_permission.eq(v))
-                .execute(c)?;
-        }
-        touch(c, album_id, now)?;
+        // Absent fields are `None` and left out of the UPDATE; the event time always moves.
+        diesel::update(albums::table.filter(albums::id.eq(album_id)))
+            .set(&AlbumChanges {
+                name: fields.name,
+                description: fields.description,
+                add_user_permission: add_user,
+                download_series_permission: download,
+                send_series_permission: send,
+                delete_series_permission: delete,
+                add_series_permission: add_series,
+                write_comments_permission: comments,
+                last_event_time: to_db_time(truncate_ms(now)),
+            })
+            .execute(c)?;
         full_view(c, album_id, true, false)
     })
 }
@@ -508,13 +517,7 @@ pub fn add_member(
             return Err(ADD_YOURSELF);
         }
         if admin_flag(c, album_id, &target.sub)?.is_none() {
-            diesel::insert_into(album_users::table)
-                .values((
-                    album_users::album_id.eq(album_id),
-                    album_users::user_id.eq(&target.sub),
-                    album_users::admin.eq(false),
-                ))
-                .execute(c)?;
+            add(c, album_id, &target.sub, false)?;
             touch(c, album_id, now)?;
         }
         Ok(())
@@ -584,24 +587,8 @@ pub fn grant_admin(
         }
         match admin_flag(c, album_id, &target.sub)? {
             Some(true) => return Ok(()),
-            Some(false) => {
-                diesel::update(
-                    album_users::table
-                        .filter(album_users::album_id.eq(album_id))
-                        .filter(album_users::user_id.eq(&target.sub)),
-                )
-                .set(album_users::admin.eq(true))
-                .execute(c)?;
-            }
-            None => {
-                diesel::insert_into(album_users::table)
-                    .values((
-                        album_users::album_id.eq(album_id),
-                        album_users::user_id.eq(&target.sub),
-                        album_users::admin.eq(true),
-                    ))
-                    .execute(c)?;
-            }
+            Some(false) => set_admin(c, album_id, &target.sub, true)?,
+            None => add(c, album_id, &target.sub, true)?,
         }
         touch(c, album_id, now)
     })
@@ -624,13 +611,7 @@ pub fn revoke_admin(
         let target_admin =
             admin_flag(c, album_id, &target.sub)?.ok_or(KheopsError::UserNotMember)?;
         if target_admin {
-            diesel::update(
-                album_users::table
-                    .filter(album_users::album_id.eq(album_id))
-                    .filter(album_users::user_id.eq(&target.sub)),
-            )
-            .set(album_users::admin.eq(false))
-            .execute(c)?;
+            set_admin(c, album_id, &target.sub, false)?;
             tokens::revoke_album_tokens_of(c, album_id, &target.sub, &user.sub, now)?;
             touch(c, album_id, now)?;
         }
