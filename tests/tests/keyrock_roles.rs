@@ -1106,27 +1106,18 @@ fn role_permission_links() {
     );
 
     // 404s, left to right, then the internal-role refusal.
-    call(
-        &server,
-        "PUT",
-        &w.path(&format!("/roles/nope/permissions/{perm}")),
-        &w.alice,
-    )
-    .assert_keyrock_error(404, "Role not found");
-    call(
-        &server,
-        "PUT",
-        &w.path(&format!("/roles/{role}/permissions/nope")),
-        &w.alice,
-    )
-    .assert_keyrock_error(404, "permission not found");
-    call(
-        &server,
-        "PUT",
-        &w.path("/roles/nope/permissions/nope"),
-        &w.alice,
-    )
-    .assert_keyrock_error(404, "Role not found");
+    for method in ["PUT", "POST", "DELETE"] {
+        for (path, message) in [
+            (format!("/roles/nope/permissions/{perm}"), "Role not found"),
+            (
+                format!("/roles/{role}/permissions/nope"),
+                "permission not found",
+            ),
+            ("/roles/nope/permissions/nope".to_owned(), "Role not found"),
+        ] {
+            call(&server, method, &w.path(&path), &w.alice).assert_keyrock_error(404, message);
+        }
+    }
     let other = new_app(&server, &w.alice, "other");
     call(
         &server,
@@ -1153,20 +1144,6 @@ fn role_permission_links() {
     assert_eq!(call(&server, "DELETE", &link, &w.alice).status, 204);
     assert!(links_of(&db, &role).is_empty());
     call(&server, "DELETE", &link, &w.alice).assert_keyrock_error(404, "Assignments not found");
-    call(
-        &server,
-        "DELETE",
-        &w.path(&format!("/roles/nope/permissions/{perm}")),
-        &w.alice,
-    )
-    .assert_keyrock_error(404, "Role not found");
-    call(
-        &server,
-        "DELETE",
-        &w.path(&format!("/roles/{role}/permissions/nope")),
-        &w.alice,
-    )
-    .assert_keyrock_error(404, "permission not found");
 }
 
 #[test]

@@ -39,56 +39,33 @@ fn permission_full(p: &Permission) -> Value {
     })
 }
 
-fn permission_list_entry(p: &Permission) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "description": p.description,
-        "action": p.action,
-        "resource": p.resource,
-        "authorization_service_header": p.authorization_service_header,
-        "use_authorization_service_header": bit(p.use_authorization_service_header),
-        "regex_entity_ids": p.regex_entity_ids,
-        "regex_attributes": p.regex_attributes,
-        "regex_types": p.regex_types,
-        "xml": p.xml,
-    })
+/// `full` without the named keys: the list and link shapes are subsets of it.
+fn without(mut full: Value, keys: &[&str]) -> Value {
+    if let Value::Object(map) = &mut full {
+        for key in keys {
+            map.remove(*key);
+        }
+    }
+    full
 }
 
+fn permission_list_entry(p: &Permission) -> Value {
+    without(
+        permission_full(p),
+        &["is_internal", "is_regex", "oauth_client_id"],
+    )
+}
+
+/// The 201 of a create: the full object, but the two flags as JSON booleans.
 fn permission_created(p: &Permission) -> Value {
-    json!({
-        "id": p.id,
-        "is_internal": p.is_internal,
-        "name": p.name,
-        "description": p.description,
-        "action": p.action,
-        "resource": p.resource,
-        "is_regex": p.is_regex,
-        "use_authorization_service_header": p.use_authorization_service_header,
-        "authorization_service_header": p.authorization_service_header,
-        "regex_entity_ids": p.regex_entity_ids,
-        "regex_attributes": p.regex_attributes,
-        "regex_types": p.regex_types,
-        "xml": p.xml,
-        "oauth_client_id": p.oauth_client_id,
-    })
+    let mut v = permission_full(p);
+    v["is_regex"] = json!(p.is_regex);
+    v["use_authorization_service_header"] = json!(p.use_authorization_service_header);
+    v
 }
 
 fn role_permission_entry(p: &Permission) -> Value {
-    json!({
-        "id": p.id,
-        "is_internal": p.is_internal,
-        "name": p.name,
-        "description": p.description,
-        "action": p.action,
-        "resource": p.resource,
-        "authorization_service_header": p.authorization_service_header,
-        "use_authorization_service_header": bit(p.use_authorization_service_header),
-        "regex_entity_ids": p.regex_entity_ids,
-        "regex_attributes": p.regex_attributes,
-        "regex_types": p.regex_types,
-        "xml": p.xml,
-    })
+    without(permission_full(p), &["is_regex", "oauth_client_id"])
 }
 
 #[utoipa::path(get, path = "/v1/applications/{application_id}/roles", tag = "keyrock", security(("x_auth_token" = [])),
