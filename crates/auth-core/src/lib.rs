@@ -29,6 +29,9 @@ pub enum AuthError {
     Conflict(&'static str),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// A password longer than bcrypt reads (`password::MAX_PASSWORD_BYTES`).
+    #[error("password longer than 72 bytes")]
+    PasswordTooLong,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

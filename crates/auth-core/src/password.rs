@@ -11,6 +11,15 @@ use sha1::Sha1;
 use crate::secrets::constant_time_eq;
 use crate::AuthError;
 
+/// bcrypt reads at most this many bytes of a password and silently ignores the rest, so
+/// longer passwords are refused where they are set, and never match at login.
+pub const MAX_PASSWORD_BYTES: usize = 72;
+
+/// Whether `password` fits bcrypt's input (at most [`MAX_PASSWORD_BYTES`] bytes of UTF-8).
+pub fn fits_bcrypt(password: &str) -> bool {
+    password.len() <= MAX_PASSWORD_BYTES
+}
+
 /// Keyrock's HMAC key for rows without a salt.
 const LEGACY_DEFAULT_KEY: &str = "nodejs_idm";
 
@@ -118,14 +127,23 @@ impl PasswordHasher {
         self.cost
     }
 
-    /// A new bcrypt hash of `password`.
+    /// A new bcrypt hash of `password`. A password over [`MAX_PASSWORD_BYTES`] is refused
+    /// (callers check first and answer in their own words).
     pub fn hash(&self, password: &str) -> Result<String, AuthError> {
+        if !fits_bcrypt(password) {
+            return Err(AuthError::PasswordTooLong);
+        }
         let _permit = self.permits.acquire();
         bcrypt::hash(password, self.cost).map_err(|e| AuthError::Hash(e.to_string()))
     }
 
-    /// True when `password` matches the stored hash. Malformed hashes never match.
+    /// True when `password` matches the stored hash. Malformed hashes never match, and
+    /// neither does a password over [`MAX_PASSWORD_BYTES`] (bcrypt would compare only its
+    /// first 72 bytes).
     pub fn verify(&self, password: &str, stored: &StoredPassword<'_>) -> bool {
+        if !fits_bcrypt(password) {
+            return false;
+        }
         match stored {
             StoredPassword::Bcrypt(hash) => {
                 let _permit = self.permits.acquire();

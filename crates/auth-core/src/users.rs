@@ -91,6 +91,9 @@ pub fn create_user(
 }
 
 pub fn find_user(conn: &mut DbConn, id: &str) -> Result<Option<User>, AuthError> {
+    if !storage::is_storable(id) {
+        return Ok(None);
+    }
     Ok(users::table
         .filter(users::id.eq(id))
         .select(User::as_select())
@@ -100,6 +103,9 @@ pub fn find_user(conn: &mut DbConn, id: &str) -> Result<Option<User>, AuthError>
 
 /// Case-insensitive lookup by email.
 pub fn find_user_by_email(conn: &mut DbConn, email: &str) -> Result<Option<User>, AuthError> {
+    if !storage::is_storable(email) {
+        return Ok(None);
+    }
     Ok(users::table
         .filter(users::email_key.eq(email_key(email)))
         .select(User::as_select())

@@ -128,16 +128,71 @@ struct AlbumChanges {
     last_event_time: PrimitiveDateTime,
 }
 
-/// A new membership.
-fn add(conn: &mut DbConn, album_id: &str, user_id: &str, admin: bool) -> Result<(), KheopsError> {
-    diesel::insert_into(album_users::table)
+/// A new membership, unless the user is already a member (then nothing changes and the
+/// answer is `false`). One statement, so concurrent PUTs of the same member all succeed.
+fn add(conn: &mut DbConn, album_id: &str, user_id: &str, admin: bool) -> Result<bool, KheopsError> {
+    let inserted = storage::each_backend!(conn, |c| diesel::insert_into(album_users::table)
         .values((
             album_users::album_id.eq(album_id),
             album_users::user_id.eq(user_id),
             album_users::admin.eq(admin),
         ))
-        .execute(conn)?;
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted > 0)
+}
+
+/// Makes the user an admin of the album, adding them if they are not a member.
+fn upsert_admin(conn: &mut DbConn, album_id: &str, user_id: &str) -> Result<(), KheopsError> {
+    storage::each_backend!(conn, |c| diesel::insert_into(album_users::table)
+        .values((
+            album_users::album_id.eq(album_id),
+            album_users::user_id.eq(user_id),
+            album_users::admin.eq(true),
+        ))
+        .on_conflict((album_users::album_id, album_users::user_id))
+        .do_update()
+        .set(album_users::admin.eq(true))
+        .execute(c))?;
     Ok(())
+}
+
+/// How a membership row is locked until the transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    /// Others may read and share-lock the row, but not change or delete it: taken by
+    /// token creation, which relies on the creator staying an admin until it commits.
+    Share,
+    /// Taken by demotion and removal, which revoke the member's album tokens: they wait
+    /// for a token being created to commit, and then see it.
+    Update,
+}
+
+/// [`admin_flag`] read under a row lock. On PostgreSQL the row is locked (`FOR SHARE` or
+/// `FOR UPDATE`), and a reader that had to wait sees the row as the other transaction left
+/// it. On SQLite every write transaction holds the database's write lock from its first
+/// statement (`BEGIN IMMEDIATE`), so writers are already serialized and a plain read is
+/// enough.
+pub fn locked_admin_flag(
+    conn: &mut DbConn,
+    album_id: &str,
+    user_id: &str,
+    lock: RowLock,
+) -> Result<Option<bool>, KheopsError> {
+    let DbConn::Postgres(pg) = conn else {
+        return admin_flag(conn, album_id, user_id);
+    };
+    if !is_well_formed_id(album_id) {
+        return Ok(None);
+    }
+    let row = album_users::table
+        .filter(album_users::album_id.eq(album_id))
+        .filter(album_users::user_id.eq(user_id))
+        .select(album_users::admin);
+    Ok(match lock {
+        RowLock::Share => row.for_share().first(pg).optional()?,
+        RowLock::Update => row.for_update().first(pg).optional()?,
+    })
 }
 
 fn set_admin(
@@ -516,8 +571,7 @@ pub fn add_member(
         if target.sub == user.sub {
             return Err(ADD_YOURSELF);
         }
-        if admin_flag(c, album_id, &target.sub)?.is_none() {
-            add(c, album_id, &target.sub, false)?;
+        if add(c, album_id, &target.sub, false)? {
             touch(c, album_id, now)?;
         }
         Ok(())
@@ -544,8 +598,8 @@ pub fn remove_member(
                 "You must be an admin for removing another user",
             ));
         }
-        let target_admin =
-            admin_flag(c, album_id, &target.sub)?.ok_or(KheopsError::UserNotMember)?;
+        let target_admin = locked_admin_flag(c, album_id, &target.sub, RowLock::Update)?
+            .ok_or(KheopsError::UserNotMember)?;
         if target_admin {
             tokens::revoke_album_tokens_of(c, album_id, &target.sub, &user.sub, now)?;
         }
@@ -585,11 +639,10 @@ pub fn grant_admin(
         if target.sub == user.sub {
             return Err(ADD_YOURSELF);
         }
-        match admin_flag(c, album_id, &target.sub)? {
-            Some(true) => return Ok(()),
-            Some(false) => set_admin(c, album_id, &target.sub, true)?,
-            None => add(c, album_id, &target.sub, true)?,
+        if admin_flag(c, album_id, &target.sub)? == Some(true) {
+            return Ok(());
         }
+        upsert_admin(c, album_id, &target.sub)?;
         touch(c, album_id, now)
     })
 }
@@ -608,8 +661,8 @@ pub fn revoke_admin(
     write_tx(conn, |c| {
         require_admin(c, album_id, &user)?;
         let target = users::find_by_reference(c, target)?;
-        let target_admin =
-            admin_flag(c, album_id, &target.sub)?.ok_or(KheopsError::UserNotMember)?;
+        let target_admin = locked_admin_flag(c, album_id, &target.sub, RowLock::Update)?
+            .ok_or(KheopsError::UserNotMember)?;
         if target_admin {
             set_admin(c, album_id, &target.sub, false)?;
             tokens::revoke_album_tokens_of(c, album_id, &target.sub, &user.sub, now)?;

@@ -96,12 +96,15 @@ pub struct Page {
 }
 
 /// A request time (kheops.md 1.2): RFC 3339 with an offset, or KHEOPS's form without
-/// seconds (`2021-06-09T17:30Z`); converted to UTC and truncated to milliseconds.
+/// seconds (`2021-06-09T17:30Z`); converted to UTC and truncated to milliseconds. A time
+/// whose UTC year falls outside 0000..=9999 is refused: RFC 3339 cannot write it, so it
+/// could not be answered back.
 pub fn parse_time(value: &str) -> Option<OffsetDateTime> {
     let parsed = OffsetDateTime::parse(value, &Rfc3339)
         .ok()
         .or_else(|| OffsetDateTime::parse(&with_seconds(value)?, &Rfc3339).ok())?;
-    Some(truncate_ms(parsed.to_offset(time::UtcOffset::UTC)))
+    let utc = parsed.checked_to_offset(time::UtcOffset::UTC)?;
+    (0..=9999).contains(&utc.year()).then(|| truncate_ms(utc))
 }
 
 /// `YYYY-MM-DDTHH:MM<offset>` becomes `YYYY-MM-DDTHH:MM:00<offset>`.
@@ -141,6 +144,22 @@ mod tests {
             "",
         ] {
             assert!(parse_time(bad).is_none(), "{bad}");
+        }
+        // Times whose UTC conversion leaves 0000..=9999.
+        for out_of_range in [
+            "9999-12-31T23:59:59-23:59",
+            "9999-12-31T23:00:00-01:00",
+            "0000-01-01T00:00:00+00:01",
+            "0000-01-01T00:30+01:00",
+        ] {
+            assert!(parse_time(out_of_range).is_none(), "{out_of_range}");
+        }
+        for edge in [
+            "9999-12-31T23:59:59.999Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59+01:00",
+        ] {
+            assert!(parse_time(edge).is_some(), "{edge}");
         }
         let t = parse_time("2021-06-09T17:30:20.123456+02:00").unwrap();
         assert_eq!(t.hour(), 15);

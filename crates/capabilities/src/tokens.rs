@@ -291,7 +291,9 @@ pub fn create(
     let request = CreateRequest::parse(form, lifetimes, now)?;
     write_tx(conn, |c| {
         if let Some(album_id) = &request.album_id {
-            match albums::admin_flag(c, album_id, &user.sub)? {
+            // Locked until this token is stored, so a demotion racing with it either
+            // comes first (and this answers Not admin) or revokes the new token too.
+            match albums::locked_admin_flag(c, album_id, &user.sub, albums::RowLock::Share)? {
                 None => return Err(KheopsError::AlbumNotFound),
                 Some(false) => return Err(KheopsError::NotAdmin),
                 Some(true) => {}

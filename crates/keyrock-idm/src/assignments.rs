@@ -176,21 +176,16 @@ pub fn assign_role_to_user(
             |c| require_user(c, user_id),
             || Ok(()),
         )?;
-        let existing: i64 = role_assignments::table
-            .filter(role_assignments::oauth_client_id.eq(app_id))
-            .filter(role_assignments::role_id.eq(&role_id))
-            .filter(role_assignments::user_id.eq(user_id))
-            .count()
-            .get_result(c)?;
-        if existing == 0 {
-            diesel::insert_into(role_assignments::table)
-                .values((
-                    role_assignments::oauth_client_id.eq(app_id),
-                    role_assignments::role_id.eq(&role_id),
-                    role_assignments::user_id.eq(user_id),
-                ))
-                .execute(c)?;
-        }
+        // Idempotent in one statement: a concurrent PUT of the same assignment is not a
+        // conflict (role_assignments_user is unique).
+        storage::each_backend!(c, |c| diesel::insert_into(role_assignments::table)
+            .values((
+                role_assignments::oauth_client_id.eq(app_id),
+                role_assignments::role_id.eq(&role_id),
+                role_assignments::user_id.eq(user_id),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
         Ok(UserAssignment {
             user_id: user_id.to_owned(),
             role_id,
@@ -314,23 +309,16 @@ pub fn assign_role_to_organization(
             |c| require_organization(c, org_id),
             || require_org_role(org_role),
         )?;
-        let existing: i64 = role_assignments::table
-            .filter(role_assignments::oauth_client_id.eq(app_id))
-            .filter(role_assignments::role_id.eq(&role_id))
-            .filter(role_assignments::organization_id.eq(org_id))
-            .filter(role_assignments::role_organization.eq(org_role))
-            .count()
-            .get_result(c)?;
-        if existing == 0 {
-            diesel::insert_into(role_assignments::table)
-                .values((
-                    role_assignments::oauth_client_id.eq(app_id),
-                    role_assignments::role_id.eq(&role_id),
-                    role_assignments::organization_id.eq(org_id),
-                    role_assignments::role_organization.eq(org_role),
-                ))
-                .execute(c)?;
-        }
+        // Idempotent in one statement (role_assignments_org is unique).
+        storage::each_backend!(c, |c| diesel::insert_into(role_assignments::table)
+            .values((
+                role_assignments::oauth_client_id.eq(app_id),
+                role_assignments::role_id.eq(&role_id),
+                role_assignments::organization_id.eq(org_id),
+                role_assignments::role_organization.eq(org_role),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
         Ok(OrganizationAssignment {
             organization_id: org_id.to_owned(),
             role_id,

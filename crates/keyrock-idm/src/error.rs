@@ -22,6 +22,9 @@ pub enum KeyrockError {
     Internal(String),
 }
 
+/// Tessera's rule where Keyrock is silent: bcrypt reads only 72 bytes of a password.
+pub const PASSWORD_TOO_LONG: &str = "Password must be at most 72 bytes";
+
 impl From<AuthError> for KeyrockError {
     fn from(err: AuthError) -> Self {
         match err {
@@ -29,6 +32,7 @@ impl From<AuthError> for KeyrockError {
             AuthError::NotFound => KeyrockError::Internal("row vanished".to_owned()),
             AuthError::Conflict(_) => KeyrockError::Conflict("Email already used"),
             AuthError::Hash(e) => KeyrockError::Internal(e),
+            AuthError::PasswordTooLong => KeyrockError::BadRequest(PASSWORD_TOO_LONG),
         }
     }
 }

@@ -271,19 +271,20 @@ pub fn set_member_role(
         owned(c, caller, org_id)?;
         require_user(c, user_id)?;
         require_org_role(role)?;
-        diesel::delete(
-            user_organizations::table
-                .filter(user_organizations::user_id.eq(user_id))
-                .filter(user_organizations::organization_id.eq(org_id)),
-        )
-        .execute(c)?;
-        diesel::insert_into(user_organizations::table)
+        // One statement, so concurrent PUTs of the same membership all succeed.
+        storage::each_backend!(c, |c| diesel::insert_into(user_organizations::table)
             .values((
                 user_organizations::user_id.eq(user_id),
                 user_organizations::organization_id.eq(org_id),
                 user_organizations::role.eq(role),
             ))
-            .execute(c)?;
+            .on_conflict((
+                user_organizations::user_id,
+                user_organizations::organization_id
+            ))
+            .do_update()
+            .set(user_organizations::role.eq(role))
+            .execute(c))?;
         Ok(Membership {
             user_id: user_id.to_owned(),
             organization_id: org_id.to_owned(),

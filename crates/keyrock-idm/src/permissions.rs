@@ -441,19 +441,14 @@ pub fn link(
 ) -> Result<(String, String), KeyrockError> {
     write_tx(conn, |c| {
         let (role, permission) = editable_link(c, caller, app_id, role_id, perm_id)?;
-        let existing: i64 = role_permissions::table
-            .filter(role_permissions::role_id.eq(&role.id))
-            .filter(role_permissions::permission_id.eq(&permission.id))
-            .count()
-            .get_result(c)?;
-        if existing == 0 {
-            diesel::insert_into(role_permissions::table)
-                .values((
-                    role_permissions::role_id.eq(&role.id),
-                    role_permissions::permission_id.eq(&permission.id),
-                ))
-                .execute(c)?;
-        }
+        // Idempotent in one statement: concurrent PUTs of the same link all succeed.
+        storage::each_backend!(c, |c| diesel::insert_into(role_permissions::table)
+            .values((
+                role_permissions::role_id.eq(&role.id),
+                role_permissions::permission_id.eq(&permission.id),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
         Ok((role.id, permission.id))
     })
 }

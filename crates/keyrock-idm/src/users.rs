@@ -1,12 +1,13 @@
 //! `/v1/users` (keyrock.md 4.3): admin-only listing and creation, self-or-admin for the rest.
 
-use auth_core::password::PasswordHasher;
+use auth_core::password::{fits_bcrypt, PasswordHasher};
 use auth_core::principal::UserPrincipal;
 use auth_core::users::{self, NewUser, User, UserChanges};
 use serde_json::{Map, Value};
 use storage::{to_db_time, write_tx, DbConn, Pool};
 use time::OffsetDateTime;
 
+use crate::error::PASSWORD_TOO_LONG;
 use crate::validate::{is_valid_email, MAX_USERNAME_CHARS};
 use crate::KeyrockError;
 
@@ -67,6 +68,9 @@ impl CreateUser {
         }
         if !is_valid_email(&email) {
             return Err(KeyrockError::BadRequest("Email not valid"));
+        }
+        if !fits_bcrypt(&password) {
+            return Err(KeyrockError::BadRequest(PASSWORD_TOO_LONG));
         }
         Ok(CreateUser {
             username,
@@ -198,12 +202,16 @@ impl UpdateUser {
         if email.as_ref().is_some_and(|e| !is_valid_email(e)) {
             return Err(KeyrockError::BadRequest("Email not valid"));
         }
+        let password = present("password")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if password.as_deref().is_some_and(|p| !fits_bcrypt(p)) {
+            return Err(KeyrockError::BadRequest(PASSWORD_TOO_LONG));
+        }
         Ok(UpdateUser {
             username,
             email,
-            password: present("password")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            password,
             description: present("description")
                 .and_then(Value::as_str)
                 .map(str::to_owned),

@@ -18,6 +18,10 @@ pub enum StorageError {
     /// Anything else the database reported; logged, never shown to clients.
     #[error("database error: {0}")]
     Other(String),
+    /// The work around the store failed outside the database (a task that panicked);
+    /// logged, never shown to clients, never reported as the database's fault.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<DieselError> for StorageError {

@@ -62,3 +62,32 @@ fn concurrency_is_bounded() {
     let waited = waiter.join().unwrap();
     assert!(waited >= Duration::from_millis(140), "{waited:?}");
 }
+
+#[test]
+fn passwords_over_72_bytes_are_never_hashed_and_never_match() {
+    let hasher = PasswordHasher::new(4, 1);
+    let at_limit = "x".repeat(72);
+    let hash = hasher.hash(&at_limit).unwrap();
+    let stored = StoredPassword::classify(&hash, None);
+    assert!(hasher.verify(&at_limit, &stored));
+    // bcrypt itself would accept these: it only reads the first 72 bytes.
+    for longer in [
+        format!("{at_limit}A"),
+        format!("{at_limit}B"),
+        "x".repeat(1 << 20),
+    ] {
+        assert!(matches!(
+            hasher.hash(&longer),
+            Err(AuthError::PasswordTooLong)
+        ));
+        assert!(
+            !hasher.verify(&longer, &stored),
+            "{} bytes matched",
+            longer.len()
+        );
+    }
+    // Legacy hashes have no such limit, but the rule is the same at every login.
+    let long = "y".repeat(73);
+    let legacy = legacy_keyrock_hash(&long, Some("salt"));
+    assert!(!hasher.verify(&long, &StoredPassword::classify(&legacy, Some("salt"))));
+}

@@ -39,3 +39,26 @@ fn create_body_rules_run_in_order() {
     )
     .is_ok());
 }
+
+#[test]
+fn passwords_over_72_bytes_are_refused_on_create_and_update() {
+    let body =
+        |p: &str| serde_json::json!({"user": {"username": "u", "email": "u@x.org", "password": p}});
+    let at_limit = "x".repeat(72);
+    assert!(CreateUser::from_body(&body(&at_limit)).is_ok());
+    // 71 ASCII bytes and one two-byte character: 73 bytes, 72 characters.
+    let multibyte = format!("{}é", "x".repeat(71));
+    for long in ["x".repeat(73), multibyte] {
+        assert_eq!(
+            CreateUser::from_body(&body(&long)).unwrap_err().to_string(),
+            "Password must be at most 72 bytes"
+        );
+        let patch = serde_json::json!({"user": {"password": long}});
+        assert_eq!(
+            UpdateUser::from_body(&patch).unwrap_err().to_string(),
+            "Password must be at most 72 bytes"
+        );
+    }
+    let patch = serde_json::json!({"user": {"password": at_limit}});
+    assert!(UpdateUser::from_body(&patch).is_ok());
+}
