@@ -240,6 +240,9 @@ fn free_port() -> u16 {
 #[derive(Default, Clone)]
 pub struct Options {
     pub env: Vec<(String, String)>,
+    /// The test makes the server panic on purpose (through the debug-only test hooks):
+    /// its log is neither checked nor collected.
+    pub panics_expected: bool,
 }
 
 impl Options {
@@ -247,7 +250,18 @@ impl Options {
         self.env.push((key.to_owned(), value.to_owned()));
         self
     }
+
+    /// Enables the debug-only test hooks (`TESSERA_TEST_HOOKS=1`), which inject a panic,
+    /// and marks the server's log as expected to hold one.
+    pub fn with_panic_hook(mut self) -> Self {
+        self.panics_expected = true;
+        self.env("TESSERA_TEST_HOOKS", "1")
+    }
 }
+
+/// What marks a panic in a server log (the standard wording, which Tessera's panic hook
+/// keeps).
+pub const PANIC_MARK: &str = "panicked at";
 
 /// A running `tessera serve` process; killed when dropped.
 pub struct Server {
@@ -256,6 +270,7 @@ pub struct Server {
     log_path: PathBuf,
     work_dir: PathBuf,
     agent: ureq::Agent,
+    panics_expected: bool,
 }
 
 impl Server {
@@ -328,6 +343,7 @@ impl Server {
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(30))
                 .build(),
+            panics_expected: options.panics_expected,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -418,14 +434,104 @@ impl Server {
     }
 }
 
+/// Objects most suites need, created through the API.
+impl Server {
+    /// Creates an application (the caller becomes its provider) and returns its id.
+    pub fn new_application(&self, token: &str, name: &str) -> String {
+        let resp = self
+            .request("POST", "/v1/applications")
+            .token(token)
+            .json(&json!({"application": {"name": name, "redirect_uri": "http://localhost/cb"}}))
+            .send();
+        assert_eq!(resp.status, 201, "create application: {}", resp.body);
+        string_field(&resp.json()["application"], "id")
+    }
+
+    /// Creates an organization (the caller becomes its owner) and returns its id.
+    pub fn new_organization(&self, token: &str, name: &str) -> String {
+        let resp = self
+            .request("POST", "/v1/organizations")
+            .token(token)
+            .json(&json!({"organization": {"name": name}}))
+            .send();
+        assert_eq!(resp.status, 201, "create organization: {}", resp.body);
+        string_field(&resp.json()["organization"], "id")
+    }
+
+    /// Creates a role in an application and returns its id.
+    pub fn new_role(&self, token: &str, app: &str, name: &str) -> String {
+        let resp = self
+            .request("POST", &format!("/v1/applications/{app}/roles"))
+            .token(token)
+            .json(&json!({"role": {"name": name}}))
+            .send();
+        assert_eq!(resp.status, 201, "create role: {}", resp.body);
+        string_field(&resp.json()["role"], "id")
+    }
+
+    /// Creates a permission in an application and returns its id.
+    pub fn new_permission(&self, token: &str, app: &str, name: &str) -> String {
+        let resp = self
+            .request("POST", &format!("/v1/applications/{app}/permissions"))
+            .token(token)
+            .json(&json!({"permission": {"name": name, "action": "GET", "resource": "/r"}}))
+            .send();
+        assert_eq!(resp.status, 201, "create permission: {}", resp.body);
+        string_field(&resp.json()["permission"], "id")
+    }
+
+    /// Creates a KHEOPS album (the caller becomes its admin) and returns its id.
+    pub fn new_album(&self, credential: &str, name: &str) -> String {
+        let resp = self
+            .request("POST", "/albums")
+            .bearer(credential)
+            .form(&[("name", name)])
+            .send();
+        assert_eq!(resp.status, 201, "create album: {}", resp.body);
+        string_field(&resp.json(), "album_id")
+    }
+
+    /// Sends `request` as raw bytes on a new connection and returns everything the server
+    /// answers until it closes the connection (or 10 s pass), for requests an HTTP client
+    /// library would not send.
+    pub fn raw(&self, request: &[u8]) -> String {
+        use std::io::Write;
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("read timeout");
+        stream.write_all(request).expect("send");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+}
+
 impl Drop for Server {
+    /// Stops the server. Its log is copied into `TESSERA_TEST_LOG_DIR` when that is set
+    /// (CI checks the collected logs), and a log that shows a panic fails the test.
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
+        let log = self.log();
+        if !self.panics_expected {
+            if let Some(dir) = std::env::var_os("TESSERA_TEST_LOG_DIR") {
+                let dir = PathBuf::from(dir);
+                let _ = std::fs::create_dir_all(&dir);
+                let name = self.log_path.file_name().map(|n| n.to_owned());
+                if let Some(name) = name {
+                    let _ = std::fs::write(dir.join(name), &log);
+                }
+            }
+        }
         let _ = std::fs::remove_file(&self.log_path);
         let _ = std::fs::remove_dir_all(&self.work_dir);
+        if !self.panics_expected && !std::thread::panicking() && log.contains(PANIC_MARK) {
+            panic!("the server panicked during this test:\n{log}");
+        }
     }
 }
 
@@ -512,7 +618,12 @@ impl Req<'_> {
                     .map(|v| (name.to_ascii_lowercase(), v.to_owned()))
             })
             .collect();
-        let body = response.into_string().unwrap_or_default();
+        // Read whole, whatever its size or charset: a body that fails to read must show.
+        let mut bytes = Vec::new();
+        if let Err(e) = response.into_reader().read_to_end(&mut bytes) {
+            panic!("reading the response body failed: {e}");
+        }
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         Resp {
             status,
             headers,

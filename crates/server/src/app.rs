@@ -4,16 +4,15 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use auth_core::password::PasswordHasher;
 
 use crate::settings::Settings;
 use crate::telemetry::Metrics;
-use crate::{bootstrap, keyrock, ops, telemetry};
-
-/// Largest request body read (bytes). Larger bodies get 413 in the family's envelope.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+use crate::{bootstrap, http, keyrock, kheops, ops, telemetry};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -75,6 +74,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         App::new()
             .app_data(state.clone())
             .configure(configure)
+            .wrap(from_fn(refuse_control_characters_in_path))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(from_fn(telemetry::middleware))
     })
@@ -148,6 +148,29 @@ async fn wait_for_stop_signal() {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     keyrock::configure(cfg);
-    crate::kheops::configure(cfg);
+    kheops::configure(cfg);
+    #[cfg(debug_assertions)]
+    crate::test_hooks::configure(cfg);
     cfg.default_service(web::to(keyrock::path_not_found));
+}
+
+/// A path whose decoded form holds a control character names no resource (and would reach
+/// the database as text PostgreSQL cannot hold): 404 in the envelope of the family that
+/// owns the path, before routing and authentication.
+async fn refuse_control_characters_in_path(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !http::text::path_has_control(req.uri().path()) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let response = if kheops::serves(req.path()) {
+        kheops::path_not_found()
+    } else {
+        keyrock::path_not_found().await
+    };
+    Ok(req.into_response(response).map_into_right_body())
 }

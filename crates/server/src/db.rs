@@ -18,17 +18,24 @@ where
     .await
 }
 
-/// Runs `f` on the blocking pool (for work that takes connections itself).
+/// Runs `f` on the blocking pool (for work that takes connections itself), inside the
+/// request's span, so what it logs carries the request id.
+///
+/// `web::block` fails only when `f` panicked (the pool outlives every request). That is a
+/// defect, never a busy database: it becomes `StorageError::Internal`, which every family
+/// answers as a 500 and logs once with the request id; the panic itself is reported by
+/// the panic hook, and the server goes on serving.
 pub async fn blocking<T, E, F>(f: F) -> Result<T, E>
 where
     F: FnOnce() -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: From<StorageError> + Send + 'static,
 {
-    match web::block(f).await {
+    let span = tracing::Span::current();
+    match web::block(move || span.in_scope(f)).await {
         Ok(result) => result,
-        Err(_) => Err(E::from(StorageError::Unavailable(
-            "blocking pool unavailable".to_owned(),
+        Err(_) => Err(E::from(StorageError::Internal(
+            "a blocking task panicked".to_owned(),
         ))),
     }
 }

@@ -3,11 +3,14 @@
 mod app;
 mod bootstrap;
 mod db;
+mod http;
 mod keyrock;
 mod kheops;
 mod ops;
 mod settings;
 mod telemetry;
+#[cfg(debug_assertions)]
+mod test_hooks;
 mod timefmt;
 
 use std::process::ExitCode;
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     telemetry::init_logging(&settings);
+    telemetry::log_panics();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => app::serve(settings),
         Command::Migrate => app::migrate(&settings),

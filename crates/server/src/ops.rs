@@ -2,26 +2,27 @@
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::OpenApi;
 
 use crate::app::State;
 use crate::db;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::keyrock::resource("/health").route(web::get().to(health)))
-        .service(crate::keyrock::resource("/ready").route(web::get().to(ready)))
-        .service(crate::keyrock::resource("/version").route(web::get().to(version)))
-        .service(crate::keyrock::resource("/metrics").route(web::get().to(metrics)))
-        .service(crate::keyrock::resource("/openapi.json").route(web::get().to(openapi)));
+    cfg.service(crate::keyrock::resource("/health").get(health))
+        .service(crate::keyrock::resource("/ready").get(ready))
+        .service(crate::keyrock::resource("/version").get(version))
+        .service(crate::keyrock::resource("/metrics").get(metrics))
+        .service(crate::keyrock::resource("/openapi.json").get(openapi));
 }
 
-#[utoipa::path(get, path = "/health", tag = "operations",
+#[utoipa::path(get, path = "/health", tag = "operations", operation_id = "ops_health",
     responses((status = 200, description = "The process runs", body = Object, example = json!({"status":"ok"}))))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-#[utoipa::path(get, path = "/ready", tag = "operations",
+#[utoipa::path(get, path = "/ready", tag = "operations", operation_id = "ops_ready",
     responses((status = 200, description = "The database answers", body = Object, example = json!({"status":"ready"})),
               (status = 503, description = "The database does not answer")))]
 pub async fn ready(state: State) -> HttpResponse {
@@ -39,7 +40,7 @@ pub async fn ready(state: State) -> HttpResponse {
 /// The Keyrock version Tessera answers as (its /version shape is what clients parse).
 const KEYROCK_COMPAT_VERSION: &str = "8.4.0";
 
-#[utoipa::path(get, path = "/version", tag = "operations",
+#[utoipa::path(get, path = "/version", tag = "operations", operation_id = "ops_version",
     responses((status = 200, description = "Keyrock's version document plus Tessera's own", body = Object)))]
 pub async fn version(state: State) -> HttpResponse {
     let uptime = state.started.elapsed().as_secs();
@@ -64,7 +65,7 @@ pub async fn version(state: State) -> HttpResponse {
     }))
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "ops_metrics",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(state: State) -> HttpResponse {
     HttpResponse::Ok()
@@ -72,7 +73,7 @@ pub async fn metrics(state: State) -> HttpResponse {
         .body(state.metrics.render(&state.pool))
 }
 
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "ops_openapi",
     responses((status = 200, description = "This document", body = Object)))]
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok().json(document())
@@ -124,20 +125,59 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::keyrock::KeyrockApi::openapi());
     doc.merge(crate::kheops::KheopsApi::openapi());
     utoipa::Modify::modify(&SecuritySchemes, &mut doc);
-    let aliases: Vec<(String, utoipa::openapi::PathItem)> = doc
+    for item in doc.paths.paths.values_mut() {
+        name_post_twins(item);
+    }
+    let aliases: Vec<(String, PathItem)> = doc
         .paths
         .paths
         .iter()
         .filter_map(|(path, item)| {
             if let Some(rest) = path.strip_prefix("/v1") {
-                return Some((format!("/v3{rest}"), item.clone()));
+                return Some((format!("/v3{rest}"), alias(item, "_v3")));
             }
-            let kheops = ["/capabilities", "/albums", "/token/"]
-                .iter()
-                .any(|p| path.starts_with(p));
-            kheops.then(|| (format!("/api{path}"), item.clone()))
+            crate::kheops::serves(path).then(|| (format!("/api{path}"), alias(item, "_api")))
         })
         .collect();
     doc.paths.paths.extend(aliases);
     doc
+}
+
+/// The operations of a path item, whatever their method.
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.patch,
+        &mut item.delete,
+        &mut item.head,
+        &mut item.options,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// A copy of `item` at an alias mount, its operation ids suffixed with the mount
+/// (`keyrock_list_users_v3`, `kheops_list_albums_api`), so every id names one operation.
+fn alias(item: &PathItem, suffix: &str) -> PathItem {
+    let mut copy = item.clone();
+    for operation in operations(&mut copy) {
+        if let Some(id) = operation.operation_id.as_mut() {
+            id.push_str(suffix);
+        }
+    }
+    copy
+}
+
+/// Where Keyrock accepts POST as a deprecated twin of PUT, both come from one annotation;
+/// the POST operation's id gets `_post`.
+fn name_post_twins(item: &mut PathItem) {
+    let put_id = item.put.as_ref().and_then(|op| op.operation_id.clone());
+    if let Some(id) = item.post.as_mut().and_then(|op| op.operation_id.as_mut()) {
+        if put_id.as_ref() == Some(id) {
+            id.push_str("_post");
+        }
+    }
 }

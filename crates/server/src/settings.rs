@@ -141,6 +141,10 @@ pub struct Settings {
     /// Connection pool size [default: 16, SQLite: 8]
     #[arg(long, global = true, env = "TESSERA_DB_POOL_SIZE")]
     pub db_pool_size: Option<u32>,
+    /// Longest time a client may take to send a whole request body, seconds (408 after it)
+    #[arg(long, global = true, env = "TESSERA_BODY_TIMEOUT", default_value_t = 15,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub body_timeout: u32,
     /// Lifetime of Keyrock API tokens, seconds
     #[arg(
         long,
@@ -234,6 +238,7 @@ const FILE_KEYS: &[&str] = &[
     "log_format",
     "workers",
     "db_pool_size",
+    "body_timeout",
     "api_token_lifetime",
     "access_token_lifetime",
     "refresh_token_lifetime",
@@ -346,6 +351,10 @@ impl Settings {
             default: time::Duration::seconds(i64::from(self.capability_default_lifetime)),
             max: time::Duration::seconds(i64::from(self.capability_max_lifetime)),
         }
+    }
+
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.body_timeout))
     }
 
     pub fn api_token_lifetime(&self) -> time::Duration {

@@ -7,6 +7,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
@@ -26,6 +27,35 @@ pub fn init_logging(settings: &Settings) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+}
+
+/// Panics are logged through tracing, inside the current span (so a panic in a request
+/// carries its request id), in the standard `panicked at <location>` wording.
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        tracing::error!(thread = thread.name().unwrap_or("unnamed"), "{info}");
+    }));
+}
+
+/// The method as logs and metrics name it: the standard methods by name, anything else
+/// `OTHER`, so clients cannot grow the label set.
+pub fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    KNOWN
+        .iter()
+        .find(|m| *m == method)
+        .map_or("OTHER", Method::as_str)
 }
 
 /// Prometheus metrics of one server process.
@@ -111,7 +141,7 @@ pub async fn middleware(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|state| state.metrics.clone());
@@ -140,7 +170,7 @@ pub async fn middleware(
         )
     });
     if let Some(metrics) = metrics {
-        metrics.observe(&method, &route, status, elapsed.as_secs_f64());
+        metrics.observe(method, &route, status, elapsed.as_secs_f64());
     }
     let mut res = result?;
     if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -12,7 +12,7 @@ use crate::db;
 
 // ---- PEP proxies (4.10) ----
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/pep_proxies", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/pep_proxies", tag = "keyrock", operation_id = "keyrock_get_pep_proxy", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "{\"pep_proxy\":{\"id\",\"oauth_client_id\"}} (never the password)", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -32,7 +32,7 @@ pub async fn get_pep_proxy(
     })))
 }
 
-#[utoipa::path(post, path = "/v1/applications/{application_id}/pep_proxies", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(post, path = "/v1/applications/{application_id}/pep_proxies", tag = "keyrock", operation_id = "keyrock_create_pep_proxy", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 201, description = "{\"pep_proxy\":{\"id\",\"password\"}}: the only time the password is shown", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -57,7 +57,7 @@ pub async fn create_pep_proxy(
     })))
 }
 
-#[utoipa::path(patch, path = "/v1/applications/{application_id}/pep_proxies", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(patch, path = "/v1/applications/{application_id}/pep_proxies", tag = "keyrock", operation_id = "keyrock_reset_pep_proxy", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "{\"new_password\":\"pep_proxy_<uuid>\"}; the proxy's API tokens are revoked", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -77,7 +77,7 @@ pub async fn reset_pep_proxy(
     Ok(HttpResponse::Ok().json(json!({ "new_password": password })))
 }
 
-#[utoipa::path(delete, path = "/v1/applications/{application_id}/pep_proxies", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/applications/{application_id}/pep_proxies", tag = "keyrock", operation_id = "keyrock_delete_pep_proxy", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 204, description = "Deleted; its API tokens are revoked"),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -97,7 +97,7 @@ pub async fn delete_pep_proxy(
 
 // ---- IoT agents (4.11) ----
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/iot_agents", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/iot_agents", tag = "keyrock", operation_id = "keyrock_list_iot_agents", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "{\"iot_agents\":[{\"id\"}...]}", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -116,7 +116,7 @@ pub async fn list_iot_agents(
     Ok(HttpResponse::Ok().json(json!({ "iot_agents": list })))
 }
 
-#[utoipa::path(post, path = "/v1/applications/{application_id}/iot_agents", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(post, path = "/v1/applications/{application_id}/iot_agents", tag = "keyrock", operation_id = "keyrock_create_iot_agent", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 201, description = "{\"iot_agent\":{\"id\",\"password\"}}: the only time the password is shown", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -139,7 +139,7 @@ pub async fn create_iot_agent(
     })))
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/iot_agents/{iot_agent_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/iot_agents/{iot_agent_id}", tag = "keyrock", operation_id = "keyrock_get_iot_agent", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("iot_agent_id" = String, Path)),
     responses((status = 200, description = "{\"iot_agent\":{\"id\",\"oauth_client_id\"}} (never the password)", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -159,7 +159,7 @@ pub async fn get_iot_agent(
     })))
 }
 
-#[utoipa::path(patch, path = "/v1/applications/{application_id}/iot_agents/{iot_agent_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(patch, path = "/v1/applications/{application_id}/iot_agents/{iot_agent_id}", tag = "keyrock", operation_id = "keyrock_reset_iot_agent", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("iot_agent_id" = String, Path)),
     responses((status = 200, description = "{\"new_password\":\"iot_sensor_<uuid>\"}", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -179,7 +179,7 @@ pub async fn reset_iot_agent(
     Ok(HttpResponse::Ok().json(json!({ "new_password": password })))
 }
 
-#[utoipa::path(delete, path = "/v1/applications/{application_id}/iot_agents/{iot_agent_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/applications/{application_id}/iot_agents/{iot_agent_id}", tag = "keyrock", operation_id = "keyrock_delete_iot_agent", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("iot_agent_id" = String, Path)),
     responses((status = 204, description = "Deleted"),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -199,7 +199,7 @@ pub async fn delete_iot_agent(
 
 // ---- Trusted applications (4.12) ----
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/trusted_applications", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/trusted_applications", tag = "keyrock", operation_id = "keyrock_list_trusted_applications", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "{\"trusted_applications\":[\"<app id>\",...]}", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -217,7 +217,7 @@ pub async fn list_trusted_applications(
     Ok(HttpResponse::Ok().json(json!({ "trusted_applications": ids })))
 }
 
-#[utoipa::path(method(put, post), path = "/v1/applications/{application_id}/trusted_applications/{trusted_application_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(method(put, post), path = "/v1/applications/{application_id}/trusted_applications/{trusted_application_id}", tag = "keyrock", operation_id = "keyrock_add_trusted_application", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("trusted_application_id" = String, Path)),
     responses((status = 201, description = "{\"oauth_client_id\",\"trusted_oauth_client_id\"}; POST is accepted too (deprecated)", body = Object),
               (status = 400, description = "Bad request; Trusted application already added"),
@@ -241,7 +241,7 @@ pub async fn add_trusted_application(
     })))
 }
 
-#[utoipa::path(delete, path = "/v1/applications/{application_id}/trusted_applications/{trusted_application_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/applications/{application_id}/trusted_applications/{trusted_application_id}", tag = "keyrock", operation_id = "keyrock_remove_trusted_application", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("trusted_application_id" = String, Path)),
     responses((status = 204, description = "Removed"),
               (status = 400, description = "Bad request; Application has not that trusted application added"),
@@ -262,7 +262,7 @@ pub async fn remove_trusted_application(
 
 // ---- Service provider configuration (4.13) ----
 
-#[utoipa::path(get, path = "/v1/service_providers/configs", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/service_providers/configs", tag = "keyrock", operation_id = "keyrock_get_service_provider_configs", security(("x_auth_token" = [])),
     responses((status = 200, description = "{\"information\":{\"total_users\",\"total_organizations\",\"total_applications\"}} (idm_admin_app counted)", body = Object),
               (status = 403, description = "User not authorized to perform action")))]
 pub async fn service_provider_configs(

@@ -11,7 +11,7 @@ use super::ApiError;
 use crate::app::State;
 use crate::db;
 
-#[utoipa::path(get, path = "/v1/applications", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications", tag = "keyrock", operation_id = "keyrock_list_applications", security(("x_auth_token" = [])),
     responses((status = 200, description = "Applications in which the caller holds a role ([] when none)", body = Object)))]
 pub async fn list(state: State, caller: KeyrockCaller) -> Result<HttpResponse, ApiError> {
     let apps = db::with_conn(&state.pool, move |conn| applications::list(conn, &caller.0)).await?;
@@ -19,7 +19,7 @@ pub async fn list(state: State, caller: KeyrockCaller) -> Result<HttpResponse, A
     Ok(HttpResponse::Ok().json(json!({ "applications": list })))
 }
 
-#[utoipa::path(post, path = "/v1/applications", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(post, path = "/v1/applications", tag = "keyrock", operation_id = "keyrock_create_application", security(("x_auth_token" = [])),
     request_body(content = Object, description = "{\"application\":{\"name\",\"redirect_uri\",\"description\",\"url\",\"redirect_sign_out_uri\",\"grant_type\":[..],\"token_types\":[..],\"scope\"}}"),
     responses((status = 201, description = "The application, with its secret shown this once", body = Object),
               (status = 400, description = "Missing parameter ...; Invalid token type in body request; Invalid Grant Type")))]
@@ -37,7 +37,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(json!({ "application": application_created(&app, &secret) })))
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}", tag = "keyrock", operation_id = "keyrock_get_application", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "The application (secret null; jwt_secret only with permission 2)", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -55,7 +55,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(json!({ "application": application_full(&app) })))
 }
 
-#[utoipa::path(patch, path = "/v1/applications/{application_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(patch, path = "/v1/applications/{application_id}", tag = "keyrock", operation_id = "keyrock_update_application", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     request_body(content = Object, description = "{\"application\":{...}}"),
     responses((status = 200, description = "values_updated, or the no-change message", body = Object),
@@ -84,7 +84,7 @@ pub async fn update(
     )))
 }
 
-#[utoipa::path(delete, path = "/v1/applications/{application_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/applications/{application_id}", tag = "keyrock", operation_id = "keyrock_delete_application", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 204, description = "Deleted with everything that belongs to it"),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -102,7 +102,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/v1/applications/{application_id}/reset_secret", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(post, path = "/v1/applications/{application_id}/reset_secret", tag = "keyrock", operation_id = "keyrock_reset_application_secret", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "{\"secret\":\"<new uuid>\"}", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),

@@ -13,7 +13,7 @@ fn user_entry(a: &UserAssignment) -> Value {
     json!({"user_id": a.user_id, "role_id": a.role_id})
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/users", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/users", tag = "keyrock", operation_id = "keyrock_list_application_users", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "Direct user assignments whose role the caller may change", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -32,7 +32,7 @@ pub async fn list_users(
     Ok(HttpResponse::Ok().json(json!({ "role_user_assignments": list })))
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/users/{user_id}/roles", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/users/{user_id}/roles", tag = "keyrock", operation_id = "keyrock_list_user_roles", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, description = "The user's direct assignments (changeable roles only)", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -51,7 +51,7 @@ pub async fn list_user_roles(
     Ok(HttpResponse::Ok().json(json!({ "role_user_assignments": list })))
 }
 
-#[utoipa::path(method(put, post), path = "/v1/applications/{application_id}/users/{user_id}/roles/{role_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(method(put, post), path = "/v1/applications/{application_id}/users/{user_id}/roles/{role_id}", tag = "keyrock", operation_id = "keyrock_assign_user_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("user_id" = String, Path), ("role_id" = String, Path)),
     responses((status = 201, description = "Assigned (idempotent); POST is accepted too", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -73,7 +73,7 @@ pub async fn assign_user_role(
     })))
 }
 
-#[utoipa::path(delete, path = "/v1/applications/{application_id}/users/{user_id}/roles/{role_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/applications/{application_id}/users/{user_id}/roles/{role_id}", tag = "keyrock", operation_id = "keyrock_remove_user_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("user_id" = String, Path), ("role_id" = String, Path)),
     responses((status = 204, description = "Removed"),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -91,7 +91,7 @@ pub async fn remove_user_role(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/organizations", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/organizations", tag = "keyrock", operation_id = "keyrock_list_application_organizations", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "Every organization assignment of the application", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -115,7 +115,7 @@ pub async fn list_organizations(
     Ok(HttpResponse::Ok().json(json!({ "role_organization_assignments": list })))
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/organizations/{organization_id}/roles", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/organizations/{organization_id}/roles", tag = "keyrock", operation_id = "keyrock_list_organization_roles", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("organization_id" = String, Path)),
     responses((status = 200, description = "The organization's assignments (changeable roles only)", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -137,7 +137,7 @@ pub async fn list_organization_roles(
     Ok(HttpResponse::Ok().json(json!({ "role_organization_assignments": list })))
 }
 
-#[utoipa::path(method(put, post), path = "/v1/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(method(put, post), path = "/v1/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}", tag = "keyrock", operation_id = "keyrock_assign_organization_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("organization_id" = String, Path), ("role_id" = String, Path),
            ("organization_role" = String, Path, description = "owner or member")),
     responses((status = 201, description = "Assigned (idempotent); POST is accepted too", body = Object),
@@ -165,7 +165,7 @@ pub async fn assign_organization_role(
     })))
 }
 
-#[utoipa::path(delete, path = "/v1/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}", tag = "keyrock", operation_id = "keyrock_remove_organization_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("organization_id" = String, Path), ("role_id" = String, Path),
            ("organization_role" = String, Path, description = "owner or member")),
     responses((status = 204, description = "Removed"),

@@ -7,17 +7,15 @@ use keyrock_idm::KeyrockError;
 use serde_json::json;
 use storage::StorageError;
 
+use crate::http::HttpError;
+
 /// A Keyrock failure: a domain outcome or an HTTP-level one.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error(transparent)]
     Domain(#[from] KeyrockError),
-    #[error("Path not found")]
-    PathNotFound,
-    #[error("Method not allowed")]
-    MethodNotAllowed,
-    #[error("Request body too large")]
-    PayloadTooLarge,
+    #[error(transparent)]
+    Http(#[from] HttpError),
 }
 
 impl From<StorageError> for ApiError {
@@ -50,21 +48,34 @@ impl ApiError {
                     "Internal error".to_owned(),
                 ),
             },
-            ApiError::PathNotFound => (
-                StatusCode::NOT_FOUND,
-                "Not Found",
-                "Path not found".to_owned(),
-            ),
-            ApiError::MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Method Not Allowed",
-                "Method not allowed".to_owned(),
-            ),
-            ApiError::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Payload Too Large",
-                "Request body too large".to_owned(),
-            ),
+            ApiError::Http(e) => {
+                let (status, title, message) = match e {
+                    HttpError::PathNotFound => {
+                        (StatusCode::NOT_FOUND, "Not Found", "Path not found")
+                    }
+                    HttpError::MethodNotAllowed => (
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "Method Not Allowed",
+                        "Method not allowed",
+                    ),
+                    HttpError::PayloadTooLarge => (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "Payload Too Large",
+                        "Request body too large",
+                    ),
+                    HttpError::BodyTimeout => (
+                        StatusCode::REQUEST_TIMEOUT,
+                        "Request Timeout",
+                        "Request body not received in time",
+                    ),
+                    HttpError::BodyUnreadable => (
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request",
+                        "Malformed JSON body",
+                    ),
+                };
+                (status, title, message.to_owned())
+            }
         }
     }
 }
@@ -81,7 +92,12 @@ impl ResponseError for ApiError {
             // sees only the generic message.
             tracing::error!(error = %self, "request failed");
         }
-        HttpResponse::build(status).json(json!({
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still be on its way: this connection is done.
+            response.force_close();
+        }
+        response.json(json!({
             "error": {"message": message, "code": status.as_u16(), "title": title}
         }))
     }

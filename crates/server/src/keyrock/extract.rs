@@ -8,13 +8,14 @@ use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
 use auth_core::principal::UserPrincipal;
-use futures_util::StreamExt;
 use keyrock_idm::KeyrockError;
 use serde_json::Value;
 
 use super::ApiError;
-use crate::app::{AppState, MAX_BODY_BYTES};
+use crate::app::AppState;
 use crate::db;
+use crate::http::body;
+use crate::http::text::{self, DecodeError};
 
 /// The authenticated user behind a `/v1` call.
 pub struct KeyrockCaller(pub UserPrincipal);
@@ -78,50 +79,22 @@ impl FromRequest for KeyrockCaller {
     }
 }
 
-/// The raw request body, read up to [`MAX_BODY_BYTES`]. Extraction never fails, so the
-/// handler decides when a too-large or malformed body is reported: after authentication.
+/// The raw request body, read by the kit's bounded reader. Extraction never fails, so
+/// the handler decides when a too-large, late or malformed body is reported: after
+/// authentication.
 pub struct RawBody(Result<web::Bytes, ApiError>);
-
-/// Past this many bytes the rest of an oversized body is not even drained.
-const MAX_DRAIN_BYTES: usize = 16 * MAX_BODY_BYTES;
 
 impl FromRequest for RawBody {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let req = req.clone();
+        let payload = payload.take();
         Box::pin(async move {
-            if declared.is_some_and(|n| n > MAX_DRAIN_BYTES) {
-                return Ok(RawBody(Err(ApiError::PayloadTooLarge)));
-            }
-            let mut body = web::BytesMut::new();
-            let mut seen = 0usize;
-            while let Some(chunk) = payload.next().await {
-                let Ok(chunk) = chunk else {
-                    return Ok(RawBody(Err(KeyrockError::BadRequest(
-                        "Malformed JSON body",
-                    )
-                    .into())));
-                };
-                seen += chunk.len();
-                if seen > MAX_DRAIN_BYTES {
-                    break;
-                }
-                // Past the limit the rest is drained, so the client can read our 413.
-                if seen <= MAX_BODY_BYTES {
-                    body.extend_from_slice(&chunk);
-                }
-            }
-            if seen > MAX_BODY_BYTES {
-                return Ok(RawBody(Err(ApiError::PayloadTooLarge)));
-            }
-            Ok(RawBody(Ok(body.freeze())))
+            Ok(RawBody(
+                body::read(&req, payload).await.map_err(ApiError::from),
+            ))
         })
     }
 }
@@ -137,7 +110,14 @@ impl RawBody {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Object(Default::default()));
         }
-        serde_json::from_slice(&bytes)
-            .map_err(|_| KeyrockError::BadRequest("Malformed JSON body").into())
+        text::json(&bytes).map_err(|e| {
+            KeyrockError::BadRequest(match e {
+                DecodeError::Malformed => "Malformed JSON body",
+                DecodeError::ControlCharacter { .. } => {
+                    "Control characters are not allowed in the JSON body"
+                }
+            })
+            .into()
+        })
     }
 }

@@ -15,6 +15,9 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 pub use error::ApiError;
+
+use crate::http::route::{self, Res};
+use crate::http::HttpError;
 use extract::KeyrockCaller;
 
 /// Routes of `/v1`, mounted again at `/v3`.
@@ -22,176 +25,172 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for prefix in ["/v1", "/v3"] {
         cfg.service(
             web::scope(prefix)
-                .service(resource("").route(web::get().to(index)))
+                .service(resource("").get(index))
                 .service(
                     resource("/auth/tokens")
-                        .route(web::post().to(tokens::create))
-                        .route(web::get().to(tokens::inspect))
-                        .route(web::delete().to(tokens::delete)),
+                        .post(tokens::create)
+                        .get(tokens::inspect)
+                        .delete(tokens::delete),
                 )
                 .service(
                     resource("/applications")
-                        .route(web::get().to(applications::list))
-                        .route(web::post().to(applications::create)),
+                        .get(applications::list)
+                        .post(applications::create),
                 )
                 .service(
                     resource("/applications/{application_id}")
-                        .route(web::get().to(applications::get))
-                        .route(web::patch().to(applications::update))
-                        .route(web::delete().to(applications::delete)),
+                        .get(applications::get)
+                        .patch(applications::update)
+                        .delete(applications::delete),
                 )
                 .service(
                     resource("/applications/{application_id}/reset_secret")
-                        .route(web::post().to(applications::reset_secret)),
+                        .post(applications::reset_secret),
                 )
                 .service(
                     resource("/applications/{application_id}/users")
-                        .route(web::get().to(assignments::list_users)),
+                        .get(assignments::list_users),
                 )
                 .service(
                     resource("/applications/{application_id}/users/{user_id}/roles")
-                        .route(web::get().to(assignments::list_user_roles)),
+                        .get(assignments::list_user_roles),
                 )
                 .service(
                     resource("/applications/{application_id}/users/{user_id}/roles/{role_id}")
-                        .route(web::put().to(assignments::assign_user_role))
-                        .route(web::post().to(assignments::assign_user_role))
-                        .route(web::delete().to(assignments::remove_user_role)),
+                        .put(assignments::assign_user_role)
+                        .post(assignments::assign_user_role)
+                        .delete(assignments::remove_user_role),
                 )
                 .service(
                     resource("/applications/{application_id}/organizations")
-                        .route(web::get().to(assignments::list_organizations)),
+                        .get(assignments::list_organizations),
                 )
                 .service(
                     resource("/applications/{application_id}/organizations/{organization_id}/roles")
-                        .route(web::get().to(assignments::list_organization_roles)),
+                        .get(assignments::list_organization_roles),
                 )
                 .service(
                     resource("/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}")
-                        .route(web::put().to(assignments::assign_organization_role))
-                        .route(web::post().to(assignments::assign_organization_role))
-                        .route(web::delete().to(assignments::remove_organization_role)),
+                        .put(assignments::assign_organization_role)
+                        .post(assignments::assign_organization_role)
+                        .delete(assignments::remove_organization_role),
                 )
                 .service(
                     resource("/applications/{application_id}/pep_proxies")
-                        .route(web::get().to(agents::get_pep_proxy))
-                        .route(web::post().to(agents::create_pep_proxy))
-                        .route(web::patch().to(agents::reset_pep_proxy))
-                        .route(web::delete().to(agents::delete_pep_proxy)),
+                        .get(agents::get_pep_proxy)
+                        .post(agents::create_pep_proxy)
+                        .patch(agents::reset_pep_proxy)
+                        .delete(agents::delete_pep_proxy),
                 )
                 .service(
                     resource("/applications/{application_id}/iot_agents")
-                        .route(web::get().to(agents::list_iot_agents))
-                        .route(web::post().to(agents::create_iot_agent)),
+                        .get(agents::list_iot_agents)
+                        .post(agents::create_iot_agent),
                 )
                 .service(
                     resource("/applications/{application_id}/iot_agents/{iot_agent_id}")
-                        .route(web::get().to(agents::get_iot_agent))
-                        .route(web::patch().to(agents::reset_iot_agent))
-                        .route(web::delete().to(agents::delete_iot_agent)),
+                        .get(agents::get_iot_agent)
+                        .patch(agents::reset_iot_agent)
+                        .delete(agents::delete_iot_agent),
                 )
                 .service(
                     resource("/applications/{application_id}/trusted_applications")
-                        .route(web::get().to(agents::list_trusted_applications)),
+                        .get(agents::list_trusted_applications),
                 )
                 .service(
                     resource("/applications/{application_id}/trusted_applications/{trusted_application_id}")
-                        .route(web::put().to(agents::add_trusted_application))
-                        .route(web::post().to(agents::add_trusted_application))
-                        .route(web::delete().to(agents::remove_trusted_application)),
+                        .put(agents::add_trusted_application)
+                        .post(agents::add_trusted_application)
+                        .delete(agents::remove_trusted_application),
                 )
                 .service(
                     resource("/applications/{application_id}/roles")
-                        .route(web::get().to(roles::list_roles))
-                        .route(web::post().to(roles::create_role)),
+                        .get(roles::list_roles)
+                        .post(roles::create_role),
                 )
                 .service(
                     resource("/applications/{application_id}/roles/{role_id}")
-                        .route(web::get().to(roles::get_role))
-                        .route(web::patch().to(roles::update_role))
-                        .route(web::delete().to(roles::delete_role)),
+                        .get(roles::get_role)
+                        .patch(roles::update_role)
+                        .delete(roles::delete_role),
                 )
                 .service(
                     resource("/applications/{application_id}/roles/{role_id}/permissions")
-                        .route(web::get().to(roles::list_role_permissions)),
+                        .get(roles::list_role_permissions),
                 )
                 .service(
                     resource("/applications/{application_id}/roles/{role_id}/permissions/{permission_id}")
-                        .route(web::put().to(roles::link_permission))
-                        .route(web::post().to(roles::link_permission))
-                        .route(web::delete().to(roles::unlink_permission)),
+                        .put(roles::link_permission)
+                        .post(roles::link_permission)
+                        .delete(roles::unlink_permission),
                 )
                 .service(
                     resource("/applications/{application_id}/permissions")
-                        .route(web::get().to(roles::list_permissions))
-                        .route(web::post().to(roles::create_permission)),
+                        .get(roles::list_permissions)
+                        .post(roles::create_permission),
                 )
                 .service(
                     resource("/applications/{application_id}/permissions/{permission_id}")
-                        .route(web::get().to(roles::get_permission))
-                        .route(web::patch().to(roles::update_permission))
-                        .route(web::delete().to(roles::delete_permission)),
+                        .get(roles::get_permission)
+                        .patch(roles::update_permission)
+                        .delete(roles::delete_permission),
                 )
                 // Further application-scoped routes are registered here.
                 .service(
                     resource("/organizations")
-                        .route(web::get().to(organizations::list))
-                        .route(web::post().to(organizations::create)),
+                        .get(organizations::list)
+                        .post(organizations::create),
                 )
                 .service(
                     resource("/organizations/{organization_id}")
-                        .route(web::get().to(organizations::get))
-                        .route(web::patch().to(organizations::update))
-                        .route(web::delete().to(organizations::delete)),
+                        .get(organizations::get)
+                        .patch(organizations::update)
+                        .delete(organizations::delete),
                 )
                 .service(
                     resource("/organizations/{organization_id}/users")
-                        .route(web::get().to(organizations::members)),
+                        .get(organizations::members),
                 )
                 .service(
                     resource("/organizations/{organization_id}/users/{user_id}/organization_roles")
-                        .route(web::get().to(organizations::member_role)),
+                        .get(organizations::member_role),
                 )
                 .service(
                     resource("/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}")
-                        .route(web::put().to(organizations::set_member_role))
-                        .route(web::post().to(organizations::set_member_role))
-                        .route(web::delete().to(organizations::remove_member_role)),
+                        .put(organizations::set_member_role)
+                        .post(organizations::set_member_role)
+                        .delete(organizations::remove_member_role),
                 )
                 .service(
                     resource("/service_providers/configs")
-                        .route(web::get().to(agents::service_provider_configs)),
+                        .get(agents::service_provider_configs),
                 )
                 .service(
                     resource("/users")
-                        .route(web::get().to(users::list))
-                        .route(web::post().to(users::create)),
+                        .get(users::list)
+                        .post(users::create),
                 )
                 .service(
                     resource("/users/{user_id}")
-                        .route(web::get().to(users::get))
-                        .route(web::patch().to(users::update))
-                        .route(web::delete().to(users::delete)),
+                        .get(users::get)
+                        .patch(users::update)
+                        .delete(users::delete),
                 )
                 .default_service(web::to(path_not_found)),
         );
     }
 }
 
-/// A resource whose unserved methods answer 405 in the Keyrock envelope.
-pub fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A resource whose unserved methods answer 405 (with `Allow`) in the Keyrock envelope.
+pub fn resource(path: &str) -> Res<ApiError> {
+    route::resource(path)
 }
 
 pub async fn path_not_found() -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::PathNotFound)
+    actix_web::ResponseError::error_response(&ApiError::from(HttpError::PathNotFound))
 }
 
-async fn method_not_allowed() -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed)
-}
-
-#[utoipa::path(get, path = "/v1", tag = "keyrock",
+#[utoipa::path(get, path = "/v1", tag = "keyrock", operation_id = "keyrock_index",
     security(("x_auth_token" = [])),
     responses((status = 200, description = "Links to the API's collections", body = Object)))]
 async fn index(_caller: KeyrockCaller) -> HttpResponse {

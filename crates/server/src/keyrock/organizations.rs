@@ -24,7 +24,7 @@ fn membership(m: &Membership) -> Value {
     json!({"user_id": m.user_id, "organization_id": m.organization_id, "role": m.role})
 }
 
-#[utoipa::path(get, path = "/v1/organizations", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/organizations", tag = "keyrock", operation_id = "keyrock_list_organizations", security(("x_auth_token" = [])),
     responses((status = 200, description = "The caller's organizations with the caller's role", body = Object),
               (status = 404, description = "Organizations not found")))]
 pub async fn list(state: State, caller: KeyrockCaller) -> Result<HttpResponse, ApiError> {
@@ -39,7 +39,7 @@ pub async fn list(state: State, caller: KeyrockCaller) -> Result<HttpResponse, A
     Ok(HttpResponse::Ok().json(json!({ "organizations": list })))
 }
 
-#[utoipa::path(post, path = "/v1/organizations", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(post, path = "/v1/organizations", tag = "keyrock", operation_id = "keyrock_create_organization", security(("x_auth_token" = [])),
     request_body(content = Object, description = "{\"organization\":{\"name\",\"description\",\"website\"}}"),
     responses((status = 201, description = "The organization; the caller is its owner", body = Object),
               (status = 400, description = "Missing parameter organization in body request; Missing parameter name in body request or empty name")))]
@@ -60,7 +60,7 @@ pub async fn create(
     }})))
 }
 
-#[utoipa::path(get, path = "/v1/organizations/{organization_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/organizations/{organization_id}", tag = "keyrock", operation_id = "keyrock_get_organization", security(("x_auth_token" = [])),
     params(("organization_id" = String, Path)),
     responses((status = 200, description = "The organization (owners only)", body = Object),
               (status = 403, description = "User not allow to perform the action"),
@@ -78,7 +78,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(json!({ "organization": organization(&org) })))
 }
 
-#[utoipa::path(patch, path = "/v1/organizations/{organization_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(patch, path = "/v1/organizations/{organization_id}", tag = "keyrock", operation_id = "keyrock_update_organization", security(("x_auth_token" = [])),
     params(("organization_id" = String, Path)),
     request_body(content = Object, description = "{\"organization\":{\"name\",\"description\",\"website\"}}"),
     responses((status = 200, description = "values_updated, or the no-change message", body = Object),
@@ -106,7 +106,7 @@ pub async fn update(
     )))
 }
 
-#[utoipa::path(delete, path = "/v1/organizations/{organization_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/organizations/{organization_id}", tag = "keyrock", operation_id = "keyrock_delete_organization", security(("x_auth_token" = [])),
     params(("organization_id" = String, Path)),
     responses((status = 204, description = "Deleted with its memberships and role assignments"),
               (status = 403, description = "User not allow to perform the action"),
@@ -124,7 +124,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/v1/organizations/{organization_id}/users", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/organizations/{organization_id}/users", tag = "keyrock", operation_id = "keyrock_list_organization_members", security(("x_auth_token" = [])),
     params(("organization_id" = String, Path)),
     responses((status = 200, description = "Owners and members", body = Object),
               (status = 403, description = "User not allow to perform the action"),
@@ -143,7 +143,7 @@ pub async fn members(
     Ok(HttpResponse::Ok().json(json!({ "organization_users": list })))
 }
 
-#[utoipa::path(get, path = "/v1/organizations/{organization_id}/users/{user_id}/organization_roles", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/organizations/{organization_id}/users/{user_id}/organization_roles", tag = "keyrock", operation_id = "keyrock_get_organization_member_role", security(("x_auth_token" = [])),
     params(("organization_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, description = "The user's role in the organization", body = Object),
               (status = 403, description = "User not allow to perform the action"),
@@ -161,7 +161,7 @@ pub async fn member_role(
     Ok(HttpResponse::Ok().json(json!({ "organization_user": membership(&m) })))
 }
 
-#[utoipa::path(method(put, post), path = "/v1/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(method(put, post), path = "/v1/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}", tag = "keyrock", operation_id = "keyrock_set_organization_member_role", security(("x_auth_token" = [])),
     params(("organization_id" = String, Path), ("user_id" = String, Path), ("organization_role" = String, Path, description = "owner or member")),
     responses((status = 201, description = "The membership (replaces the user's previous role); POST is accepted too", body = Object),
               (status = 403, description = "User not allow to perform the action"),
@@ -185,7 +185,7 @@ pub async fn set_member_role(
     )
 }
 
-#[utoipa::path(delete, path = "/v1/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}", tag = "keyrock", operation_id = "keyrock_remove_organization_member_role", security(("x_auth_token" = [])),
     params(("organization_id" = String, Path), ("user_id" = String, Path), ("organization_role" = String, Path, description = "owner or member")),
     responses((status = 204, description = "Removed"),
               (status = 403, description = "User not allow to perform the action"),

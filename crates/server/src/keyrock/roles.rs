@@ -68,7 +68,7 @@ fn role_permission_entry(p: &Permission) -> Value {
     without(permission_full(p), &["is_regex", "oauth_client_id"])
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/roles", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/roles", tag = "keyrock", operation_id = "keyrock_list_roles", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "With perm 3 every role of the application plus provider and purchaser, otherwise the caller's changeable roles; id descending", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -87,7 +87,7 @@ pub async fn list_roles(
     Ok(HttpResponse::Ok().json(json!({ "roles": list })))
 }
 
-#[utoipa::path(post, path = "/v1/applications/{application_id}/roles", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(post, path = "/v1/applications/{application_id}/roles", tag = "keyrock", operation_id = "keyrock_create_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     request_body(content = Object, description = "{\"role\":{\"name\"}}"),
     responses((status = 201, description = "The new role", body = Object),
@@ -109,7 +109,7 @@ pub async fn create_role(
     Ok(HttpResponse::Created().json(json!({ "role": role_full(&role) })))
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", operation_id = "keyrock_get_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path)),
     responses((status = 200, description = "The role (provider and purchaser resolve to the internal roles)", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -127,7 +127,7 @@ pub async fn get_role(
     Ok(HttpResponse::Ok().json(json!({ "role": role_full(&role) })))
 }
 
-#[utoipa::path(patch, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(patch, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", operation_id = "keyrock_update_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path)),
     request_body(content = Object, description = "{\"role\":{\"name\"}}"),
     responses((status = 200, description = "values_updated, or the no-change message", body = Object),
@@ -154,7 +154,7 @@ pub async fn update_role(
     )))
 }
 
-#[utoipa::path(delete, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", operation_id = "keyrock_delete_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path)),
     responses((status = 204, description = "Deleted with its permission links and assignments"),
               (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action"),
@@ -172,7 +172,7 @@ pub async fn delete_role(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/permissions", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/permissions", tag = "keyrock", operation_id = "keyrock_list_permissions", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 200, description = "The application's permissions plus the six internal ones, id descending", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -191,7 +191,7 @@ pub async fn list_permissions(
     Ok(HttpResponse::Ok().json(json!({ "permissions": list })))
 }
 
-#[utoipa::path(post, path = "/v1/applications/{application_id}/permissions", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(post, path = "/v1/applications/{application_id}/permissions", tag = "keyrock", operation_id = "keyrock_create_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     request_body(content = Object, description = "{\"permission\":{\"name\",\"description\",\"action\",\"resource\",\"is_regex\",\"use_authorization_service_header\",\"authorization_service_header\",\"regex_entity_ids\",\"regex_attributes\",\"regex_types\",\"xml\"}}"),
     responses((status = 201, description = "The new permission (flags as JSON booleans)", body = Object),
@@ -214,7 +214,7 @@ pub async fn create_permission(
     Ok(HttpResponse::Created().json(json!({ "permission": permission_created(&permission) })))
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_get_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("permission_id" = String, Path)),
     responses((status = 200, description = "The permission (\"1\"..\"6\" resolve to the internal ones)", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -232,7 +232,7 @@ pub async fn get_permission(
     Ok(HttpResponse::Ok().json(json!({ "permission": permission_full(&permission) })))
 }
 
-#[utoipa::path(patch, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(patch, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_update_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("permission_id" = String, Path)),
     request_body(content = Object, description = "{\"permission\":{...}}"),
     responses((status = 200, description = "values_updated, or the no-change message", body = Object),
@@ -261,7 +261,7 @@ pub async fn update_permission(
     )))
 }
 
-#[utoipa::path(delete, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_delete_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("permission_id" = String, Path)),
     responses((status = 204, description = "Deleted with its role links"),
               (status = 403, description = "Not allowed (\"1\"..\"6\"); User not allow to perform the action"),
@@ -279,7 +279,7 @@ pub async fn delete_permission(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/v1/applications/{application_id}/roles/{role_id}/permissions", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/applications/{application_id}/roles/{role_id}/permissions", tag = "keyrock", operation_id = "keyrock_list_role_permissions", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path)),
     responses((status = 200, description = "The permissions linked to the role, id descending", body = Object),
               (status = 403, description = "Not allowed; User not allow to perform the action"),
@@ -298,7 +298,7 @@ pub async fn list_role_permissions(
     Ok(HttpResponse::Ok().json(json!({ "role_permission_assignments": list })))
 }
 
-#[utoipa::path(method(put, post), path = "/v1/applications/{application_id}/roles/{role_id}/permissions/{permission_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(method(put, post), path = "/v1/applications/{application_id}/roles/{role_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_link_role_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path), ("permission_id" = String, Path)),
     responses((status = 201, description = "Linked (idempotent); POST is accepted too", body = Object),
               (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action"),
@@ -321,7 +321,7 @@ pub async fn link_permission(
     })))
 }
 
-#[utoipa::path(delete, path = "/v1/applications/{application_id}/roles/{role_id}/permissions/{permission_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/applications/{application_id}/roles/{role_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_unlink_role_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path), ("permission_id" = String, Path)),
     responses((status = 204, description = "Unlinked"),
               (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action"),

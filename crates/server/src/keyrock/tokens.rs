@@ -1,7 +1,5 @@
 //! `/v1/auth/tokens` handlers.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpRequest, HttpResponse};
 use keyrock_idm::tokens::{self, LoginInput, SubjectOwner};
 use serde_json::{json, Value};
@@ -11,37 +9,42 @@ use super::views::{token_user, ts};
 use super::ApiError;
 use crate::app::State;
 use crate::db;
+use crate::http::text;
 
-/// JSON or form body; any other Content-Type, or an unreadable body, carries no credentials.
+/// JSON or form body; any other Content-Type, or a body that does not decode (control
+/// characters included), carries no credentials.
 fn login_input(req: &HttpRequest, body: RawBody) -> Result<LoginInput, ApiError> {
     let bytes = body.bytes()?;
-    let field = |map: &serde_json::Map<String, Value>, key: &str| {
-        map.get(key).and_then(Value::as_str).map(str::to_owned)
-    };
     if content_type_is(req, "application/json") {
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let Some(map) = value.as_object() else {
+        let Ok(Value::Object(map)) = text::json(&bytes) else {
             return Ok(LoginInput::default());
         };
+        let field = |key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
         return Ok(LoginInput {
-            name: field(map, "name"),
-            password: field(map, "password"),
-            token: field(map, "token"),
+            name: field("name"),
+            password: field("password"),
+            token: field("token"),
         });
     }
     if content_type_is(req, "application/x-www-form-urlencoded") {
-        let form: HashMap<String, String> =
-            serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        let pairs = text::form(&bytes).unwrap_or_default();
+        let field = |key: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
         return Ok(LoginInput {
-            name: form.get("name").cloned(),
-            password: form.get("password").cloned(),
-            token: form.get("token").cloned(),
+            name: field("name"),
+            password: field("password"),
+            token: field("token"),
         });
     }
     Ok(LoginInput::default())
 }
 
-#[utoipa::path(post, path = "/v1/auth/tokens", tag = "keyrock",
+#[utoipa::path(post, path = "/v1/auth/tokens", tag = "keyrock", operation_id = "keyrock_create_api_token",
     request_body(content = Object, description = "{\"name\":email or PEP proxy id,\"password\"} and/or {\"token\"}; JSON or application/x-www-form-urlencoded"),
     responses(
         (status = 201, description = "Token in the X-Subject-Token header", body = Object),
@@ -68,7 +71,7 @@ pub async fn create(
         })))
 }
 
-#[utoipa::path(get, path = "/v1/auth/tokens", tag = "keyrock",
+#[utoipa::path(get, path = "/v1/auth/tokens", tag = "keyrock", operation_id = "keyrock_inspect_api_token",
     params(("X-Subject-Token" = String, Header, description = "The token to inspect")),
     security(("x_auth_token" = [])),
     responses(
@@ -95,7 +98,7 @@ pub async fn inspect(req: HttpRequest, state: State) -> Result<HttpResponse, Api
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[utoipa::path(delete, path = "/v1/auth/tokens", tag = "keyrock",
+#[utoipa::path(delete, path = "/v1/auth/tokens", tag = "keyrock", operation_id = "keyrock_delete_api_token",
     params(("X-Subject-Token" = String, Header, description = "The token to delete")),
     security(("x_auth_token" = [])),
     responses(

@@ -10,7 +10,7 @@ use super::ApiError;
 use crate::app::State;
 use crate::db;
 
-#[utoipa::path(get, path = "/v1/users", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/users", tag = "keyrock", operation_id = "keyrock_list_users", security(("x_auth_token" = [])),
     responses((status = 200, description = "Every user (admin only)", body = Object),
               (status = 403, description = "User not authorized to perform action"),
               (status = 404, description = "Users not found")))]
@@ -20,7 +20,7 @@ pub async fn list(state: State, caller: KeyrockCaller) -> Result<HttpResponse, A
     Ok(HttpResponse::Ok().json(json!({ "users": list })))
 }
 
-#[utoipa::path(post, path = "/v1/users", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(post, path = "/v1/users", tag = "keyrock", operation_id = "keyrock_create_user", security(("x_auth_token" = [])),
     request_body(content = Object, description = "{\"user\":{\"username\",\"email\",\"password\",\"description\",\"website\",\"gravatar\",\"extra\"}}"),
     responses((status = 201, description = "The created user", body = Object),
               (status = 400, description = "Missing or invalid field"),
@@ -39,7 +39,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(json!({ "user": user_created(&user) })))
 }
 
-#[utoipa::path(get, path = "/v1/users/{user_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(get, path = "/v1/users/{user_id}", tag = "keyrock", operation_id = "keyrock_get_user", security(("x_auth_token" = [])),
     params(("user_id" = String, Path)),
     responses((status = 200, description = "The user", body = Object),
               (status = 403, description = "User not authorized to perform action"),
@@ -54,7 +54,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(json!({ "user": user_full(&user) })))
 }
 
-#[utoipa::path(patch, path = "/v1/users/{user_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(patch, path = "/v1/users/{user_id}", tag = "keyrock", operation_id = "keyrock_update_user", security(("x_auth_token" = [])),
     params(("user_id" = String, Path)),
     request_body(content = Object, description = "{\"user\":{...}}"),
     responses((status = 200, description = "values_updated, or the no-change message", body = Object),
@@ -79,7 +79,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(values_updated(&full, &outcome.changed, "user", anything)))
 }
 
-#[utoipa::path(delete, path = "/v1/users/{user_id}", tag = "keyrock", security(("x_auth_token" = [])),
+#[utoipa::path(delete, path = "/v1/users/{user_id}", tag = "keyrock", operation_id = "keyrock_delete_user", security(("x_auth_token" = [])),
     params(("user_id" = String, Path)),
     responses((status = 204, description = "Deleted with its tokens, memberships and assignments"),
               (status = 403, description = "User not authorized to perform action"),

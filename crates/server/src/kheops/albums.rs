@@ -7,7 +7,7 @@ use super::extract::{self, Body};
 use super::{listed, run, views, KheopsApiError};
 use crate::app::State;
 
-#[utoipa::path(post, path = "/albums", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(post, path = "/albums", tag = "kheops", operation_id = "kheops_create_album", security(("bearer" = []), ("basic" = [])),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
         description = "name, description, addUser, downloadSeries, sendSeries, deleteSeries, addSeries, writeComments"),
     responses((status = 201, description = "The album; the caller is its admin", body = Object),
@@ -22,7 +22,7 @@ pub async fn create(
 ) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Form, true)?;
     let credential = extract::credential(&req)?;
-    let form = extract::form(payload).await?;
+    let form = extract::form(&req, payload).await?;
     let album = run(&state, credential, move |conn, principal, now| {
         albums::create(conn, principal, &form, now)
     })
@@ -30,7 +30,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(views::album(&album)))
 }
 
-#[utoipa::path(get, path = "/albums", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(get, path = "/albums", tag = "kheops", operation_id = "kheops_list_albums", security(("bearer" = []), ("basic" = [])),
     params(("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query),
            ("canCreateCapabilityToken" = Option<bool>, Query),
            ("sort" = Option<String>, Query, description = "created_time, last_event_time, name or number_of_users, '-' for descending")),
@@ -52,7 +52,7 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Kheops
     ))
 }
 
-#[utoipa::path(get, path = "/albums/{album_id}", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(get, path = "/albums/{album_id}", tag = "kheops", operation_id = "kheops_get_album", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("includeUsers" = Option<bool>, Query)),
     responses((status = 200, description = "The album (reduced for album-scope tokens)", body = Object),
               (status = 401, description = "Unauthorized"),
@@ -74,7 +74,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(views::album(&album)))
 }
 
-#[utoipa::path(patch, path = "/albums/{album_id}", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(patch, path = "/albums/{album_id}", tag = "kheops", operation_id = "kheops_update_album", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path)),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
         description = "any of name, description and the six permission flags"),
@@ -92,7 +92,7 @@ pub async fn update(
 ) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Form, true)?;
     let credential = extract::credential(&req)?;
-    let form = extract::form(payload).await?;
+    let form = extract::form(&req, payload).await?;
     let album_id = path.into_inner();
     let album = run(&state, credential, move |conn, principal, now| {
         albums::update(conn, principal, &album_id, &form, now)
@@ -101,7 +101,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(views::album(&album)))
 }
 
-#[utoipa::path(delete, path = "/albums/{album_id}", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(delete, path = "/albums/{album_id}", tag = "kheops", operation_id = "kheops_delete_album", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path)),
     responses((status = 204, description = "Deleted with its memberships and capability tokens"),
               (status = 401, description = "Unauthorized"),
@@ -122,7 +122,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/albums/{album_id}/users", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(get, path = "/albums/{album_id}/users", tag = "kheops", operation_id = "kheops_list_album_members", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
     responses((status = 200, description = "Members sorted by email, with is_admin; X-Total-Count", body = Object),
               (status = 401, description = "Unauthorized"),
@@ -147,7 +147,7 @@ pub async fn members(
     ))
 }
 
-#[utoipa::path(put, path = "/albums/{album_id}/users/{user}", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(put, path = "/albums/{album_id}/users/{user}", tag = "kheops", operation_id = "kheops_add_album_member", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("user" = String, Path, description = "sub or email")),
     responses((status = 201, description = "A member (also when already one)"),
               (status = 401, description = "Unauthorized"),
@@ -168,7 +168,7 @@ pub async fn add_member(
     Ok(HttpResponse::Created().finish())
 }
 
-#[utoipa::path(delete, path = "/albums/{album_id}/users/{user}", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(delete, path = "/albums/{album_id}/users/{user}", tag = "kheops", operation_id = "kheops_remove_album_member", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("user" = String, Path, description = "sub or email")),
     responses((status = 204, description = "Removed (the album goes when its last member leaves)"),
               (status = 401, description = "Unauthorized"),
@@ -189,7 +189,7 @@ pub async fn remove_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(put, path = "/albums/{album_id}/users/{user}/admin", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(put, path = "/albums/{album_id}/users/{user}/admin", tag = "kheops", operation_id = "kheops_grant_album_admin", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("user" = String, Path, description = "sub or email")),
     responses((status = 204, description = "An admin (added as one if not a member)"),
               (status = 401, description = "Unauthorized"),
@@ -210,7 +210,7 @@ pub async fn grant_admin(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(delete, path = "/albums/{album_id}/users/{user}/admin", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(delete, path = "/albums/{album_id}/users/{user}/admin", tag = "kheops", operation_id = "kheops_revoke_album_admin", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("user" = String, Path, description = "sub or email")),
     responses((status = 204, description = "Not an admin any more; their album tokens are revoked"),
               (status = 401, description = "Unauthorized"),

@@ -13,7 +13,7 @@ fn no_store() -> CacheControl {
     CacheControl(vec![CacheDirective::NoStore])
 }
 
-#[utoipa::path(post, path = "/capabilities", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(post, path = "/capabilities", tag = "kheops", operation_id = "kheops_create_capability", security(("bearer" = []), ("basic" = [])),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
         description = "title, scope_type (user|album), album, read_permission, write_permission, download_permission, appropriate_permission, not_before_time, expiration_time"),
     responses((status = 201, description = "The token with its secret, shown this once", body = Object),
@@ -29,7 +29,7 @@ pub async fn create(
 ) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Form, true)?;
     let credential = extract::credential(&req)?;
-    let form = extract::form(payload).await?;
+    let form = extract::form(&req, payload).await?;
     let lifetimes = state.settings.capability_lifetimes();
     let created = run(&state, credential, move |conn, principal, now| {
         tokens::create(conn, principal, &form, lifetimes, now)
@@ -40,7 +40,7 @@ pub async fn create(
         .json(views::capability(&created.view, Some(&created.secret))))
 }
 
-#[utoipa::path(get, path = "/capabilities", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(get, path = "/capabilities", tag = "kheops", operation_id = "kheops_list_capabilities", security(("bearer" = []), ("basic" = [])),
     params(("valid" = Option<bool>, Query), ("album" = Option<String>, Query),
            ("user" = Option<String>, Query, description = "sub or email"),
            ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
@@ -65,7 +65,7 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Kheops
     Ok(listed(items, page.total))
 }
 
-#[utoipa::path(get, path = "/capabilities/{capability_id}", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(get, path = "/capabilities/{capability_id}", tag = "kheops", operation_id = "kheops_get_capability", security(("bearer" = []), ("basic" = [])),
     params(("capability_id" = String, Path)),
     responses((status = 200, description = "The token, without its secret", body = Object),
               (status = 401, description = "Unauthorized"),
@@ -86,7 +86,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(views::capability(&view, None)))
 }
 
-#[utoipa::path(post, path = "/capabilities/{capability_id}/revoke", tag = "kheops", security(("bearer" = []), ("basic" = [])),
+#[utoipa::path(post, path = "/capabilities/{capability_id}/revoke", tag = "kheops", operation_id = "kheops_revoke_capability", security(("bearer" = []), ("basic" = [])),
     params(("capability_id" = String, Path)),
     responses((status = 200, description = "The token as it now is (a no-op when already revoked or expired)", body = Object),
               (status = 401, description = "Unauthorized"),
@@ -107,7 +107,7 @@ pub async fn revoke(
     Ok(HttpResponse::Ok().json(views::capability(&view, None)))
 }
 
-#[utoipa::path(post, path = "/token/introspect", tag = "kheops",
+#[utoipa::path(post, path = "/token/introspect", tag = "kheops", operation_id = "kheops_introspect_token",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=<secret>"),
     responses((status = 200, description = "{\"active\":false}, or the active token's sub, scope, cap_token, album_id, exp, iat, nbf", body = Object),
               (status = 415, description = "Unsupported Media Type")))]
@@ -117,8 +117,12 @@ pub async fn introspect(
     payload: web::Payload,
 ) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Form, true)?;
-    let form = extract::form(payload).await?;
-    let token = form.get("token").map(str::to_owned);
+    // A body that does not decode carries no valid token: inactive, never an error (5.8).
+    let token = match extract::form(&req, payload).await {
+        Ok(form) => form.get("token").map(str::to_owned),
+        Err(KheopsApiError::Domain(::capabilities::KheopsError::BadForm(_))) => None,
+        Err(e) => return Err(e),
+    };
     let now = time::OffsetDateTime::now_utc();
     let result = db::with_conn(&state.pool, move |conn| {
         tokens::introspect(conn, token.as_deref(), now).map_err(KheopsApiError::from)

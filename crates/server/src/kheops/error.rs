@@ -7,6 +7,8 @@ use capabilities::KheopsError;
 use serde_json::json;
 use storage::StorageError;
 
+use crate::http::HttpError;
+
 /// A KHEOPS failure: a domain outcome or an HTTP-level one.
 #[derive(Debug, thiserror::Error)]
 pub enum KheopsApiError {
@@ -16,10 +18,8 @@ pub enum KheopsApiError {
     UnsupportedMediaType,
     #[error("not acceptable")]
     NotAcceptable,
-    #[error("request body too large")]
-    PayloadTooLarge,
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    #[error(transparent)]
+    Http(#[from] HttpError),
 }
 
 impl From<StorageError> for KheopsApiError {
@@ -97,16 +97,33 @@ impl KheopsApiError {
                 "Not Acceptable",
                 "This resource only produces application/json",
             ),
-            KheopsApiError::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Payload Too Large",
-                "Request body too large",
-            ),
-            KheopsApiError::MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Method Not Allowed",
-                "This method is not served on this path",
-            ),
+            KheopsApiError::Http(e) => match e {
+                HttpError::PayloadTooLarge => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Payload Too Large",
+                    "Request body too large",
+                ),
+                HttpError::MethodNotAllowed => (
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method Not Allowed",
+                    "This method is not served on this path",
+                ),
+                HttpError::PathNotFound => (
+                    StatusCode::NOT_FOUND,
+                    "Not Found",
+                    "This path is not served",
+                ),
+                HttpError::BodyTimeout => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Request Timeout",
+                    "The request body was not received in time",
+                ),
+                HttpError::BodyUnreadable => (
+                    StatusCode::BAD_REQUEST,
+                    "Bad Form Parameter",
+                    "The request body could not be read",
+                ),
+            },
         };
         (status, message, detail.to_owned())
     }
@@ -123,6 +140,10 @@ impl ResponseError for KheopsApiError {
             tracing::error!(error = %self, "request failed");
         }
         let mut response = HttpResponse::build(status);
+        if status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still be on its way: this connection is done.
+            response.force_close();
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .append_header((header::WWW_AUTHENTICATE, "Bearer realm=\"tessera\""))

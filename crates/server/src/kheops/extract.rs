@@ -7,10 +7,10 @@ use actix_web::{web, HttpRequest};
 use base64::Engine;
 use capabilities::params::{Params, Source};
 use capabilities::KheopsError;
-use futures_util::StreamExt;
 
 use super::KheopsApiError;
-use crate::app::MAX_BODY_BYTES;
+use crate::http::body;
+use crate::http::text::{self, DecodeError};
 
 /// What an endpoint accepts as its body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,30 +108,17 @@ pub fn query(req: &HttpRequest) -> Result<Params, KheopsApiError> {
     Ok(Params::new(pairs, Source::Query))
 }
 
-/// Past this many bytes the rest of an oversized body is not even drained.
-const MAX_DRAIN_BYTES: usize = 16 * MAX_BODY_BYTES;
-
-/// The form body's parameters (an empty body has none). A body over 1 MiB is a 413; the
-/// rest of it is read and dropped (up to 16 MiB) so the client gets to read the answer.
-pub async fn form(mut payload: web::Payload) -> Result<Params, KheopsApiError> {
-    let mut body = web::BytesMut::new();
-    let mut seen = 0usize;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|_| KheopsError::BadForm("The request body could not be read".to_owned()))?;
-        seen += chunk.len();
-        if seen > MAX_DRAIN_BYTES {
-            break;
-        }
-        if seen <= MAX_BODY_BYTES {
-            body.extend_from_slice(&chunk);
-        }
-    }
-    if seen > MAX_BODY_BYTES {
-        return Err(KheopsApiError::PayloadTooLarge);
-    }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| KheopsError::BadForm("The form body is not valid".to_owned()))?;
+/// The form body's parameters (an empty body has none), read by the kit's bounded reader.
+pub async fn form(req: &HttpRequest, payload: web::Payload) -> Result<Params, KheopsApiError> {
+    let body = body::read(req, payload.into_inner()).await?;
+    let pairs = text::form(&body).map_err(|e| {
+        KheopsError::BadForm(match e {
+            DecodeError::Malformed => "The form body is not valid".to_owned(),
+            DecodeError::ControlCharacter { field } => {
+                format!("Param '{field}' contains a control character")
+            }
+        })
+    })?;
     Ok(Params::new(pairs, Source::Form))
 }
 

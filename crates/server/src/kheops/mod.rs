@@ -14,6 +14,9 @@ use time::OffsetDateTime;
 
 pub use error::KheopsApiError;
 
+use crate::http::route::{self, Res};
+use crate::http::HttpError;
+
 use crate::app::State;
 use crate::db;
 
@@ -25,46 +28,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         let at = |path: &str| resource(&format!("{prefix}{path}"));
         cfg.service(
             at("/capabilities")
-                .route(web::post().to(capabilities::create))
-                .route(web::get().to(capabilities::list)),
+                .post(capabilities::create)
+                .get(capabilities::list),
         )
-        .service(at("/capabilities/{capability_id}").route(web::get().to(capabilities::get)))
-        .service(
-            at("/capabilities/{capability_id}/revoke").route(web::post().to(capabilities::revoke)),
-        )
-        .service(at("/token/introspect").route(web::post().to(capabilities::introspect)))
-        .service(
-            at("/albums")
-                .route(web::post().to(albums::create))
-                .route(web::get().to(albums::list)),
-        )
+        .service(at("/capabilities/{capability_id}").get(capabilities::get))
+        .service(at("/capabilities/{capability_id}/revoke").post(capabilities::revoke))
+        .service(at("/token/introspect").post(capabilities::introspect))
+        .service(at("/albums").post(albums::create).get(albums::list))
         .service(
             at("/albums/{album_id}")
-                .route(web::get().to(albums::get))
-                .route(web::patch().to(albums::update))
-                .route(web::delete().to(albums::delete)),
+                .get(albums::get)
+                .patch(albums::update)
+                .delete(albums::delete),
         )
-        .service(at("/albums/{album_id}/users").route(web::get().to(albums::members)))
+        .service(at("/albums/{album_id}/users").get(albums::members))
         .service(
             at("/albums/{album_id}/users/{user}")
-                .route(web::put().to(albums::add_member))
-                .route(web::delete().to(albums::remove_member)),
+                .put(albums::add_member)
+                .delete(albums::remove_member),
         )
         .service(
             at("/albums/{album_id}/users/{user}/admin")
-                .route(web::put().to(albums::grant_admin))
-                .route(web::delete().to(albums::revoke_admin)),
+                .put(albums::grant_admin)
+                .delete(albums::revoke_admin),
         );
     }
 }
 
-/// A resource whose unserved methods answer 405 in the KHEOPS body.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A resource whose unserved methods answer 405 (with `Allow`) in the KHEOPS body.
+fn resource(path: &str) -> Res<KheopsApiError> {
+    route::resource(path)
 }
 
-async fn method_not_allowed() -> HttpResponse {
-    actix_web::ResponseError::error_response(&KheopsApiError::MethodNotAllowed)
+/// Whether `path` belongs to this family (for the family's own 404).
+pub fn serves(path: &str) -> bool {
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    ["capabilities", "albums", "token"].contains(&first)
+}
+
+/// The KHEOPS 404 for a path no resource has.
+pub fn path_not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&KheopsApiError::from(HttpError::PathNotFound))
 }
 
 /// Resolves the credential and runs the domain operation with the principal, on one
