@@ -4,12 +4,13 @@
 use auth_core::principal::UserPrincipal;
 use auth_core::secrets::{random_hex, random_uuid, sha256_hex};
 use diesel::prelude::*;
-use serde_json::{Map, Value};
 use storage::schema::{oauth_clients, role_assignments};
 use storage::{to_db_time, write_tx, DbConn};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::authz::{self, Operation};
+use crate::input::{Given, Updated};
+use crate::vocabulary::{joined, GrantType, InternalPermission, ResponseType, TokenType};
 use crate::KeyrockError;
 
 /// A stored application. `secret_digest` never leaves the domain crates.
@@ -49,22 +50,54 @@ pub fn find_application(conn: &mut DbConn, id: &str) -> Result<Option<Applicatio
         .optional()?)
 }
 
-/// Grant types Keyrock knows, in the order they are stored.
-const KNOWN_GRANTS: [&str; 6] = [
-    "client_credentials",
-    "password",
-    "authorization_code",
-    "implicit",
-    "hybrid",
-    "refresh_token",
-];
 /// What an application gets when the create request names no grant type.
-const DEFAULT_GRANTS: &str =
-    "client_credentials,password,implicit,authorization_code,hybrid,refresh_token";
+const DEFAULT_GRANTS: [GrantType; 6] = [
+    GrantType::ClientCredentials,
+    GrantType::Password,
+    GrantType::Implicit,
+    GrantType::AuthorizationCode,
+    GrantType::Hybrid,
+    GrantType::RefreshToken,
+];
 
-const INVALID_GRANT: KeyrockError = KeyrockError::BadRequest("Invalid Grant Type");
+const INVALID_GRANT: KeyrockError = KeyrockError::Invalid("Invalid Grant Type");
 const INVALID_TOKEN_TYPE: KeyrockError =
-    KeyrockError::BadRequest("Invalid token type in body request");
+    KeyrockError::Invalid("Invalid token type in body request");
+const MISSING_WRAPPER: KeyrockError =
+    KeyrockError::Invalid("Missing parameter application in body request");
+
+/// What `POST /v1/applications` asks for. `redirect_uri` and `scope` arrive as text (a
+/// list is joined with commas by the wire decoder).
+#[derive(Debug, Clone, Default)]
+pub struct NewApplication {
+    pub name: Given<String>,
+    pub description: Option<String>,
+    pub url: Option<String>,
+    pub redirect_uri: Given<String>,
+    pub redirect_sign_out_uri: Option<String>,
+    pub client_type: Option<String>,
+    pub scope: Option<String>,
+    /// Grant type names; names Keyrock does not know are dropped.
+    pub grant_types: Given<Vec<String>>,
+    /// Token type names: each must be `jwt` or `permanent`.
+    pub token_types: Given<Vec<String>>,
+}
+
+/// What `PATCH /v1/applications/{app}` asks to change.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationChanges {
+    pub name: Given<String>,
+    pub description: Given<String>,
+    pub url: Given<String>,
+    pub redirect_uri: Given<String>,
+    pub redirect_sign_out_uri: Given<String>,
+    pub client_type: Given<String>,
+    pub scope: Given<String>,
+    pub grant_types: Given<Vec<String>>,
+    pub token_types: Given<Vec<String>>,
+    /// The request names `id`, `secret` or `response_type`, which cannot be set.
+    pub sets_read_only: bool,
+}
 
 fn scope_has_openid(scope: Option<&str>) -> bool {
     scope.is_some_and(|s| {
@@ -73,97 +106,85 @@ fn scope_has_openid(scope: Option<&str>) -> bool {
     })
 }
 
-/// A string, or an array of strings joined with commas (redirect_uri, scope).
-fn string_or_list(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(items) => Some(
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
-        _ => None,
-    }
-}
-
-/// `grant_type` must be a JSON array; unknown values are dropped, and none left is invalid.
-fn parse_grants(value: &Value) -> Result<Vec<&'static str>, KeyrockError> {
-    let items = value.as_array().ok_or(INVALID_GRANT)?;
-    let given: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-    let grants: Vec<&'static str> = KNOWN_GRANTS
-        .iter()
-        .copied()
-        .filter(|g| given.contains(g))
+/// Grant types must be sent as a list; unknown names are dropped, and none left is invalid.
+/// The result is in stored order.
+fn parse_grants(given: &Given<Vec<String>>) -> Result<Option<Vec<GrantType>>, KeyrockError> {
+    let names = match given {
+        Given::Absent | Given::Null => return Ok(None),
+        Given::Unusable => return Err(INVALID_GRANT),
+        Given::Value(names) => names,
+    };
+    let grants: Vec<GrantType> = GrantType::ALL
+        .into_iter()
+        .filter(|g| names.iter().any(|n| n == g.as_str()))
         .collect();
     if grants.is_empty() {
         return Err(INVALID_GRANT);
     }
-    Ok(grants)
+    Ok(Some(grants))
 }
 
-/// `token_types` must be a JSON array of `jwt`/`permanent`; `bearer` is always appended.
-fn parse_token_types(value: &Value) -> Result<String, KeyrockError> {
-    let items = value.as_array().ok_or(INVALID_TOKEN_TYPE)?;
-    let mut types: Vec<&str> = Vec::new();
-    for item in items {
-        match item.as_str() {
-            Some(t @ ("jwt" | "permanent")) => {
-                if !types.contains(&t) {
-                    types.push(t);
-                }
-            }
-            _ => return Err(INVALID_TOKEN_TYPE),
+/// Token types must be a list of `jwt`/`permanent`; `bearer` is always appended.
+fn parse_token_types(given: &Given<Vec<String>>) -> Result<Option<Vec<TokenType>>, KeyrockError> {
+    let names = match given {
+        Given::Absent | Given::Null => return Ok(None),
+        Given::Unusable => return Err(INVALID_TOKEN_TYPE),
+        Given::Value(names) => names,
+    };
+    let mut types = Vec::new();
+    for name in names {
+        let t = TokenType::parse_choice(name).ok_or(INVALID_TOKEN_TYPE)?;
+        if !types.contains(&t) {
+            types.push(t);
         }
     }
-    types.push("bearer");
-    Ok(types.join(","))
+    types.push(TokenType::Bearer);
+    Ok(Some(types))
 }
 
 /// The stored `grant_type` and derived `response_type` (keyrock.md 4.2).
-fn derive_grants(grants: Option<Vec<&'static str>>, scope: Option<&str>) -> (String, String) {
+fn derive_grants(grants: Option<Vec<GrantType>>, scope: Option<&str>) -> (String, String) {
     let openid = scope_has_openid(scope);
-    match grants {
+    let (grants, responses) = match grants {
         None => {
-            let response = if openid {
-                "code,token,none,id_token"
-            } else {
-                "code,token,none"
-            };
-            (DEFAULT_GRANTS.to_owned(), response.to_owned())
-        }
-        Some(mut grants) => {
+            let mut responses = vec![ResponseType::Code, ResponseType::Token, ResponseType::None];
             if openid {
-                for extra in ["hybrid", "authorization_code", "implicit"] {
-                    if !grants.contains(&extra) {
-                        grants.push(extra);
-                    }
-                }
-                return (grants.join(","), "code,token,id_token".to_owned());
+                responses.push(ResponseType::IdToken);
             }
-            let mut response = Vec::new();
-            if grants.contains(&"authorization_code") {
-                response.push("code");
-            }
-            if grants.contains(&"implicit") {
-                response.push("token");
-            }
-            (grants.join(","), response.join(","))
+            (DEFAULT_GRANTS.to_vec(), responses)
         }
-    }
-}
-
-fn wrapper(body: &Value) -> Result<&Map<String, Value>, KeyrockError> {
-    body.get("application")
-        .and_then(Value::as_object)
-        .ok_or(KeyrockError::BadRequest(
-            "Missing parameter application in body request",
-        ))
-}
-
-fn opt_string(obj: &Map<String, Value>, key: &str) -> Option<String> {
-    obj.get(key).and_then(Value::as_str).map(str::to_owned)
+        Some(mut grants) if openid => {
+            for extra in [
+                GrantType::Hybrid,
+                GrantType::AuthorizationCode,
+                GrantType::Implicit,
+            ] {
+                if !grants.contains(&extra) {
+                    grants.push(extra);
+                }
+            }
+            let responses = vec![
+                ResponseType::Code,
+                ResponseType::Token,
+                ResponseType::IdToken,
+            ];
+            (grants, responses)
+        }
+        Some(grants) => {
+            let mut responses = Vec::new();
+            if grants.contains(&GrantType::AuthorizationCode) {
+                responses.push(ResponseType::Code);
+            }
+            if grants.contains(&GrantType::Implicit) {
+                responses.push(ResponseType::Token);
+            }
+            (grants, responses)
+        }
+    };
+    (
+        joined(&grants, GrantType::as_str),
+        joined(&responses, ResponseType::as_str),
+    )
 }
 
 /// `POST /v1/applications`: any user; the caller becomes its provider. Returns the
@@ -171,33 +192,22 @@ fn opt_string(obj: &Map<String, Value>, key: &str) -> Option<String> {
 pub fn create(
     conn: &mut DbConn,
     caller: &UserPrincipal,
-    body: &Value,
+    input: &Given<NewApplication>,
     now: OffsetDateTime,
 ) -> Result<(Application, String), KeyrockError> {
-    let input = wrapper(body)?;
-    let name = input
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or(KeyrockError::BadRequest(
-            "Missing parameter name in body request or empty name",
-        ))?;
-    let redirect_uri = string_or_list(input.get("redirect_uri")).ok_or(
-        KeyrockError::BadRequest("Missing parameter redirect_uri in body request"),
-    )?;
-    let token_types = match input.get("token_types").filter(|v| !v.is_null()) {
-        Some(v) => parse_token_types(v)?,
-        None => "bearer".to_owned(),
-    };
-    let grants = match input.get("grant_type").filter(|v| !v.is_null()) {
-        Some(v) => Some(parse_grants(v)?),
-        None => None,
-    };
-    let scope = string_or_list(input.get("scope"));
-    let (grant_type, response_type) = derive_grants(grants, scope.as_deref());
-    let jwt_secret = (token_types.split(',').any(|t| t == "jwt")
-        || scope_has_openid(scope.as_deref()))
-    .then(|| random_hex(16));
+    let input = input.value().ok_or(MISSING_WRAPPER)?;
+    let name = input.name.non_empty().ok_or(KeyrockError::Invalid(
+        "Missing parameter name in body request or empty name",
+    ))?;
+    let redirect_uri = input.redirect_uri.value().ok_or(KeyrockError::Invalid(
+        "Missing parameter redirect_uri in body request",
+    ))?;
+    let token_types = parse_token_types(&input.token_types)?.unwrap_or(vec![TokenType::Bearer]);
+    let grants = parse_grants(&input.grant_types)?;
+    let scope = input.scope.as_deref();
+    let (grant_type, response_type) = derive_grants(grants, scope);
+    let jwt_secret =
+        (token_types.contains(&TokenType::Jwt) || scope_has_openid(scope)).then(|| random_hex(16));
     let id = random_uuid();
     let secret = random_uuid();
     write_tx(conn, |c| {
@@ -205,17 +215,17 @@ pub fn create(
             .values((
                 oauth_clients::id.eq(&id),
                 oauth_clients::name.eq(name),
-                oauth_clients::description.eq(opt_string(input, "description")),
+                oauth_clients::description.eq(&input.description),
                 oauth_clients::secret_digest.eq(sha256_hex(&secret)),
-                oauth_clients::url.eq(opt_string(input, "url")),
-                oauth_clients::redirect_uri.eq(&redirect_uri),
-                oauth_clients::redirect_sign_out_uri.eq(opt_string(input, "redirect_sign_out_uri")),
+                oauth_clients::url.eq(&input.url),
+                oauth_clients::redirect_uri.eq(redirect_uri),
+                oauth_clients::redirect_sign_out_uri.eq(&input.redirect_sign_out_uri),
                 oauth_clients::grant_type.eq(&grant_type),
                 oauth_clients::response_type.eq(&response_type),
-                oauth_clients::token_types.eq(&token_types),
+                oauth_clients::token_types.eq(joined(&token_types, TokenType::as_str)),
                 oauth_clients::jwt_secret.eq(&jwt_secret),
-                oauth_clients::client_type.eq(opt_string(input, "client_type")),
-                oauth_clients::scope.eq(&scope),
+                oauth_clients::client_type.eq(&input.client_type),
+                oauth_clients::scope.eq(scope),
                 oauth_clients::created_at.eq(to_db_time(now)),
             ))
             .execute(c)?;
@@ -266,18 +276,11 @@ pub fn get(
     app_id: &str,
 ) -> Result<VisibleApplication, KeyrockError> {
     let access = authz::authorize(conn, caller, app_id, Operation::ReadApplication)?;
-    let show_jwt_secret = access.has("2");
+    let show_jwt_secret = access.has(InternalPermission::ManageApplication);
     Ok(VisibleApplication {
         app: access.app,
         show_jwt_secret,
     })
-}
-
-/// The outcome of a PATCH: the application after it, and the fields whose stored value changed.
-#[derive(Debug, Clone)]
-pub struct UpdateOutcome {
-    pub app: VisibleApplication,
-    pub changed: Vec<&'static str>,
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -296,149 +299,140 @@ struct AppChanges {
     jwt_secret: Option<Option<String>>,
 }
 
-/// `PATCH /v1/applications/{app}` (perm 2).
+/// The checked request of a PATCH, in Keyrock's order (keyrock.md 4.2).
+struct CheckedChanges<'a> {
+    changes: &'a ApplicationChanges,
+    token_types: Option<Vec<TokenType>>,
+    grants: Option<Vec<GrantType>>,
+}
+
+fn check_changes(input: &Given<ApplicationChanges>) -> Result<CheckedChanges<'_>, KeyrockError> {
+    let changes = input.value().ok_or(MISSING_WRAPPER)?;
+    if changes.name.is_empty_text() {
+        return Err(KeyrockError::Invalid("Cannot set empty name"));
+    }
+    if changes.redirect_uri.is_empty_text() {
+        return Err(KeyrockError::Invalid("Cannot set empty redirect_uri"));
+    }
+    if changes.sets_read_only {
+        return Err(KeyrockError::Invalid(
+            "Cannot set id, secret or response_type",
+        ));
+    }
+    Ok(CheckedChanges {
+        changes,
+        token_types: parse_token_types(&changes.token_types)?,
+        grants: parse_grants(&changes.grant_types)?,
+    })
+}
+
+/// The stored columns a checked PATCH changes, and their names for `values_updated`.
+#[derive(Default)]
+struct Plan {
+    columns: AppChanges,
+    changed: Vec<&'static str>,
+}
+
+impl Plan {
+    /// Records `new` for `field` when it differs from the stored value.
+    fn text(
+        &mut self,
+        field: &'static str,
+        new: Option<String>,
+        old: Option<&str>,
+    ) -> Option<String> {
+        let new = new.filter(|n| old != Some(n.as_str()))?;
+        self.changed.push(field);
+        Some(new)
+    }
+}
+
+/// Compares the request with the stored application. Sending `jwt` rotates the JWT key:
+/// the one way to revoke JWT access tokens; an OpenID scope needs a key.
+fn plan(before: &Application, req: CheckedChanges<'_>) -> Plan {
+    let c = req.changes;
+    let mut p = Plan::default();
+    p.columns.name = p.text("name", c.name.text(), Some(&before.name));
+    p.columns.description = p.text(
+        "description",
+        c.description.text(),
+        before.description.as_deref(),
+    );
+    p.columns.url = p.text("url", c.url.text(), before.url.as_deref());
+    p.columns.redirect_uri = p.text(
+        "redirect_uri",
+        c.redirect_uri.text(),
+        before.redirect_uri.as_deref(),
+    );
+    p.columns.redirect_sign_out_uri = p.text(
+        "redirect_sign_out_uri",
+        c.redirect_sign_out_uri.text(),
+        before.redirect_sign_out_uri.as_deref(),
+    );
+    p.columns.client_type = p.text(
+        "client_type",
+        c.client_type.text(),
+        before.client_type.as_deref(),
+    );
+    p.columns.scope = p.text("scope", c.scope.text(), before.scope.as_deref());
+    let scope_after = p.columns.scope.clone().or(before.scope.clone());
+    if req.grants.is_some() {
+        let (grant_type, response_type) = derive_grants(req.grants, scope_after.as_deref());
+        p.columns.grant_type = p.text("grant_type", Some(grant_type), before.grant_type.as_deref());
+        p.columns.response_type = p.text(
+            "response_type",
+            Some(response_type),
+            before.response_type.as_deref(),
+        );
+    }
+    let openid = scope_has_openid(scope_after.as_deref());
+    let new_key = match &req.token_types {
+        Some(types) => {
+            let stored = joined(types, TokenType::as_str);
+            p.columns.token_types =
+                p.text("token_types", Some(stored), before.token_types.as_deref());
+            if types.contains(&TokenType::Jwt) {
+                Some(Some(random_hex(16)))
+            } else if openid {
+                Some(before.jwt_secret.clone().or_else(|| Some(random_hex(16))))
+            } else {
+                Some(None)
+            }
+        }
+        None if openid && before.jwt_secret.is_none() => Some(Some(random_hex(16))),
+        None => None,
+    };
+    if let Some(key) = new_key.filter(|k| *k != before.jwt_secret) {
+        p.columns.jwt_secret = Some(key);
+        p.changed.push("jwt_secret");
+    }
+    p
+}
+
+/// `PATCH /v1/applications/{app}` (perm 2): authorize, check the request, compare it with
+/// the stored application, write what differs.
 pub fn update(
     conn: &mut DbConn,
     caller: &UserPrincipal,
     app_id: &str,
-    body: &Value,
-) -> Result<UpdateOutcome, KeyrockError> {
+    input: &Given<ApplicationChanges>,
+) -> Result<Updated<VisibleApplication>, KeyrockError> {
     write_tx(conn, |c| {
-        let access = authz::authorize(c, caller, app_id, Operation::UpdateApplication)?;
-        let before = access.app;
-        let input = wrapper(body)?;
-        let present = |key: &str| input.get(key).filter(|v| !v.is_null());
-        if present("name").is_some_and(|v| v.as_str() == Some("")) {
-            return Err(KeyrockError::BadRequest("Cannot set empty name"));
-        }
-        if present("redirect_uri").is_some_and(|v| v.as_str() == Some("")) {
-            return Err(KeyrockError::BadRequest("Cannot set empty redirect_uri"));
-        }
-        if ["id", "secret", "response_type"]
-            .iter()
-            .any(|k| input.contains_key(*k))
-        {
-            return Err(KeyrockError::BadRequest(
-                "Cannot set id, secret or response_type",
-            ));
-        }
-        let token_types = present("token_types").map(parse_token_types).transpose()?;
-        let grants = present("grant_type").map(parse_grants).transpose()?;
-
-        let mut changes = AppChanges::default();
-        let mut changed: Vec<&'static str> = Vec::new();
-        let mut set_text = |field: &'static str,
-                            new: Option<String>,
-                            old: &Option<String>,
-                            slot: &mut Option<String>| {
-            if let Some(new) = new {
-                if old.as_ref() != Some(&new) {
-                    *slot = Some(new);
-                    changed.push(field);
-                }
-            }
-        };
-        set_text(
-            "name",
-            present("name").and_then(Value::as_str).map(str::to_owned),
-            &Some(before.name.clone()),
-            &mut changes.name,
-        );
-        set_text(
-            "description",
-            present("description")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            &before.description,
-            &mut changes.description,
-        );
-        set_text(
-            "url",
-            present("url").and_then(Value::as_str).map(str::to_owned),
-            &before.url,
-            &mut changes.url,
-        );
-        set_text(
-            "redirect_uri",
-            string_or_list(present("redirect_uri")),
-            &before.redirect_uri,
-            &mut changes.redirect_uri,
-        );
-        set_text(
-            "redirect_sign_out_uri",
-            present("redirect_sign_out_uri")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            &before.redirect_sign_out_uri,
-            &mut changes.redirect_sign_out_uri,
-        );
-        set_text(
-            "client_type",
-            present("client_type")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            &before.client_type,
-            &mut changes.client_type,
-        );
-        set_text(
-            "scope",
-            string_or_list(present("scope")),
-            &before.scope,
-            &mut changes.scope,
-        );
-        let scope_after = changes.scope.clone().or(before.scope.clone());
-        if grants.is_some() {
-            let (grant_type, response_type) = derive_grants(grants, scope_after.as_deref());
-            set_text(
-                "grant_type",
-                Some(grant_type),
-                &before.grant_type,
-                &mut changes.grant_type,
-            );
-            set_text(
-                "response_type",
-                Some(response_type),
-                &before.response_type,
-                &mut changes.response_type,
-            );
-        }
-        let openid = scope_has_openid(scope_after.as_deref());
-        if let Some(types) = token_types {
-            let new_secret = if types.split(',').any(|t| t == "jwt") {
-                // Sending jwt rotates the key: the one way to revoke JWT access tokens.
-                Some(random_hex(16))
-            } else if openid {
-                before.jwt_secret.clone().or_else(|| Some(random_hex(16)))
-            } else {
-                None
-            };
-            set_text(
-                "token_types",
-                Some(types),
-                &before.token_types,
-                &mut changes.token_types,
-            );
-            if new_secret != before.jwt_secret {
-                changes.jwt_secret = Some(new_secret);
-                changed.push("jwt_secret");
-            }
-        } else if openid && before.jwt_secret.is_none() {
-            changes.jwt_secret = Some(Some(random_hex(16)));
-            changed.push("jwt_secret");
-        }
-        if !changed.is_empty() {
+        let before = authz::authorize(c, caller, app_id, Operation::UpdateApplication)?.app;
+        let plan = plan(&before, check_changes(input)?);
+        if !plan.changed.is_empty() {
             diesel::update(oauth_clients::table.filter(oauth_clients::id.eq(app_id)))
-                .set(&changes)
+                .set(&plan.columns)
                 .execute(c)?;
         }
         let app =
             find_application(c, app_id)?.ok_or(KeyrockError::NotFound("Application not found"))?;
-        Ok(UpdateOutcome {
-            app: VisibleApplication {
+        Ok(Updated {
+            after: VisibleApplication {
                 app,
                 show_jwt_secret: true,
             },
-            changed,
+            changed: plan.changed,
         })
     })
 }

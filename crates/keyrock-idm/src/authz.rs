@@ -14,6 +14,7 @@ use storage::schema::{
 use storage::DbConn;
 
 use crate::applications::{find_application, Application};
+use crate::vocabulary::InternalPermission;
 use crate::KeyrockError;
 
 /// Keyrock's internal application: owns the internal roles and permissions.
@@ -44,19 +45,33 @@ pub enum Operation {
 
 impl Operation {
     /// The internal permission ids of which the caller needs at least one (keyrock.md 2.3).
-    pub fn required_permissions(self) -> &'static [&'static str] {
+    pub fn required_permissions(self) -> &'static [InternalPermission] {
+        use InternalPermission::*;
         match self {
-            Operation::ReadApplication => &["1", "2", "3", "5", "6"],
+            Operation::ReadApplication => &[
+                AssignInternalRoles,
+                ManageApplication,
+                ManageRoles,
+                AssignPublicRoles,
+                AssignOwnedRoles,
+            ],
             Operation::UpdateApplication
             | Operation::DeleteApplication
             | Operation::ResetSecret
             | Operation::ManagePepProxy
-            | Operation::ManageIotAgents => &["2"],
-            Operation::ListRoles => &["1", "3", "5", "6"],
+            | Operation::ManageIotAgents => &[ManageApplication],
+            Operation::ListRoles => &[
+                AssignInternalRoles,
+                ManageRoles,
+                AssignPublicRoles,
+                AssignOwnedRoles,
+            ],
             Operation::ManageRoles
             | Operation::ManagePermissions
-            | Operation::ManageRolePermissions => &["3"],
-            Operation::AssignRoles | Operation::ManageTrustedApplications => &["1", "5", "6"],
+            | Operation::ManageRolePermissions => &[ManageRoles],
+            Operation::AssignRoles | Operation::ManageTrustedApplications => {
+                &[AssignInternalRoles, AssignPublicRoles, AssignOwnedRoles]
+            }
         }
     }
 }
@@ -72,8 +87,8 @@ pub struct AppAccess {
 }
 
 impl AppAccess {
-    pub fn has(&self, permission: &str) -> bool {
-        self.permissions.contains(permission)
+    pub fn has(&self, permission: InternalPermission) -> bool {
+        self.permissions.contains(permission.id())
     }
 }
 
@@ -96,7 +111,7 @@ pub fn authorize(
     let allowed = operation
         .required_permissions()
         .iter()
-        .any(|p| permissions.contains(*p));
+        .any(|p| permissions.contains(p.id()));
     if !allowed {
         return Err(NOT_PERMITTED);
     }
@@ -194,16 +209,17 @@ pub fn changeable_roles(
     access: &AppAccess,
 ) -> Result<BTreeSet<String>, KeyrockError> {
     let mut changeable = BTreeSet::new();
-    if access.has("1") {
+    if access.has(InternalPermission::AssignInternalRoles) {
         changeable.extend(INTERNAL_ROLES.iter().map(|r| (*r).to_owned()));
     }
-    if access.has("5") || access.has("6") {
+    let all_public = access.has(InternalPermission::AssignPublicRoles);
+    if all_public || access.has(InternalPermission::AssignOwnedRoles) {
         let app_roles: Vec<(String, bool)> = roles::table
             .filter(roles::oauth_client_id.eq(&access.app.id))
             .select((roles::id, roles::is_internal))
             .load(conn)?;
         for (role, internal) in app_roles {
-            if access.has("5") || (!internal && access.roles.contains(&role)) {
+            if all_public || (!internal && access.roles.contains(&role)) {
                 changeable.insert(role);
             }
         }

@@ -14,7 +14,7 @@ pub fn authenticate(
     token: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<UserPrincipal, KeyrockError> {
-    let token = token.ok_or(KeyrockError::BadRequest(MISSING_TOKEN))?;
+    let token = token.ok_or(KeyrockError::Invalid(MISSING_TOKEN))?;
     match resolve(conn, token, now) {
         Ok(resolved) => match resolved.principal {
             Principal::User(user) => Ok(user),
@@ -24,7 +24,7 @@ pub fn authenticate(
             )),
         },
         Err(ResolveError::Unknown) => Err(KeyrockError::NotFound("Token not found")),
-        Err(ResolveError::Expired) => Err(KeyrockError::Unauthorized("Token has expired")),
+        Err(ResolveError::Expired) => Err(KeyrockError::Unauthenticated("Token has expired")),
         Err(ResolveError::Auth(e)) => Err(e.into()),
     }
 }

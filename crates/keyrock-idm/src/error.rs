@@ -1,18 +1,23 @@
 use auth_core::AuthError;
 use storage::StorageError;
 
-/// A Keyrock outcome other than success. Each kind maps to one HTTP status; the message is
-/// Keyrock's exact text.
+/// A Keyrock outcome other than success, named for what happened; the family's error mapper
+/// picks the status. The message is Keyrock's exact text.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyrockError {
+    /// The request breaks a rule about its values.
     #[error("{0}")]
-    BadRequest(&'static str),
+    Invalid(&'static str),
+    /// No usable credential: missing, unknown or expired.
     #[error("{0}")]
-    Unauthorized(&'static str),
+    Unauthenticated(&'static str),
+    /// The caller is known but may not do this.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// What the request names does not exist (or is not visible to the caller).
     #[error("{0}")]
     NotFound(&'static str),
+    /// The request clashes with what is stored (a taken email, ...).
     #[error("{0}")]
     Conflict(&'static str),
     /// The store failed; never shown to clients beyond "Internal error".
@@ -32,7 +37,7 @@ impl From<AuthError> for KeyrockError {
             AuthError::NotFound => KeyrockError::Internal("row vanished".to_owned()),
             AuthError::Conflict(_) => KeyrockError::Conflict("Email already used"),
             AuthError::Hash(e) => KeyrockError::Internal(e),
-            AuthError::PasswordTooLong => KeyrockError::BadRequest(PASSWORD_TOO_LONG),
+            AuthError::PasswordTooLong => KeyrockError::Invalid(PASSWORD_TOO_LONG),
         }
     }
 }

@@ -10,15 +10,20 @@ pub mod assignments;
 pub mod authz;
 pub mod caller;
 mod error;
+pub mod input;
 pub mod iot_agents;
 pub mod organizations;
 pub mod pep_proxies;
 pub mod permissions;
 pub mod roles;
 pub mod service_providers;
+#[cfg(test)]
+mod test_support;
 pub mod tokens;
 pub mod trusted_applications;
 pub mod users;
 pub mod validate;
+pub mod vocabulary;
 
 pub use error::KeyrockError;
+pub use input::Given;

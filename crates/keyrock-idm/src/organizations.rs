@@ -5,12 +5,12 @@ use auth_core::principal::UserPrincipal;
 use auth_core::secrets::random_uuid;
 use auth_core::users;
 use diesel::prelude::*;
-use serde_json::{Map, Value};
 use storage::schema::{organizations, user_organizations};
 use storage::{to_db_time, write_tx, DbConn};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::authz::NOT_PERMITTED;
+use crate::input::{Given, Updated};
 use crate::KeyrockError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -65,16 +65,17 @@ fn owned(
     Ok(org)
 }
 
-fn wrapper(body: &Value) -> Result<&Map<String, Value>, KeyrockError> {
-    body.get("organization")
-        .and_then(Value::as_object)
-        .ok_or(KeyrockError::BadRequest(
-            "Missing parameter organization in body request",
-        ))
-}
+const MISSING_WRAPPER: KeyrockError =
+    KeyrockError::Invalid("Missing parameter organization in body request");
 
-fn opt_string(obj: &Map<String, Value>, key: &str) -> Option<String> {
-    obj.get(key).and_then(Value::as_str).map(str::to_owned)
+/// The `organization` object of a create or PATCH request.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFields {
+    pub name: Given<String>,
+    pub description: Given<String>,
+    pub website: Given<String>,
+    /// The request names `id`, which cannot be set.
+    pub sets_id: bool,
 }
 
 /// `GET /v1/organizations`: every organization the caller belongs to, with the caller's role.
@@ -100,25 +101,21 @@ pub fn list(
 pub fn create(
     conn: &mut DbConn,
     caller: &UserPrincipal,
-    body: &Value,
+    input: &Given<OrganizationFields>,
     now: OffsetDateTime,
 ) -> Result<Organization, KeyrockError> {
-    let input = wrapper(body)?;
-    let name = input
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or(KeyrockError::BadRequest(
-            "Missing parameter name in body request or empty name",
-        ))?;
+    let input = input.value().ok_or(MISSING_WRAPPER)?;
+    let name = input.name.non_empty().ok_or(KeyrockError::Invalid(
+        "Missing parameter name in body request or empty name",
+    ))?;
     let id = random_uuid();
     write_tx(conn, |c| {
         diesel::insert_into(organizations::table)
             .values((
                 organizations::id.eq(&id),
                 organizations::name.eq(name),
-                organizations::description.eq(opt_string(input, "description")),
-                organizations::website.eq(opt_string(input, "website")),
+                organizations::description.eq(input.description.value()),
+                organizations::website.eq(input.website.value()),
                 organizations::created_at.eq(to_db_time(now)),
             ))
             .execute(c)?;
@@ -147,49 +144,49 @@ pub fn update(
     conn: &mut DbConn,
     caller: &UserPrincipal,
     org_id: &str,
-    body: &Value,
-) -> Result<(Organization, Vec<&'static str>), KeyrockError> {
+    input: &Given<OrganizationFields>,
+) -> Result<Updated<Organization>, KeyrockError> {
     write_tx(conn, |c| {
         let before = owned(c, caller, org_id)?;
-        let input = wrapper(body)?;
-        if input.contains_key("id") {
-            return Err(KeyrockError::BadRequest("Cannot set id"));
+        let input = input.value().ok_or(MISSING_WRAPPER)?;
+        if input.sets_id {
+            return Err(KeyrockError::Invalid("Cannot set id"));
         }
-        let present = |key: &str| input.get(key).filter(|v| !v.is_null());
-        if present("name").is_some_and(|v| v.as_str() == Some("")) {
-            return Err(KeyrockError::BadRequest("Cannot set empty name"));
+        if input.name.is_empty_text() {
+            return Err(KeyrockError::Invalid("Cannot set empty name"));
         }
-        let mut changed = Vec::new();
-        if let Some(name) = present("name")
-            .and_then(Value::as_str)
-            .filter(|n| *n != before.name)
-        {
+        let differs = |new: &Given<String>, old: Option<&str>| {
+            new.value().filter(|n| old != Some(n.as_str())).cloned()
+        };
+        let columns = OrganizationChanges {
+            name: differs(&input.name, Some(&before.name)),
+            description: differs(&input.description, before.description.as_deref()),
+            website: differs(&input.website, before.website.as_deref()),
+        };
+        let changed: Vec<&'static str> = [
+            ("name", columns.name.is_some()),
+            ("description", columns.description.is_some()),
+            ("website", columns.website.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, set)| set.then_some(field))
+        .collect();
+        if !changed.is_empty() {
             diesel::update(organizations::table.filter(organizations::id.eq(org_id)))
-                .set(organizations::name.eq(name))
+                .set(&columns)
                 .execute(c)?;
-            changed.push("name");
-        }
-        if let Some(d) = present("description")
-            .and_then(Value::as_str)
-            .filter(|d| Some(*d) != before.description.as_deref())
-        {
-            diesel::update(organizations::table.filter(organizations::id.eq(org_id)))
-                .set(organizations::description.eq(d))
-                .execute(c)?;
-            changed.push("description");
-        }
-        if let Some(w) = present("website")
-            .and_then(Value::as_str)
-            .filter(|w| Some(*w) != before.website.as_deref())
-        {
-            diesel::update(organizations::table.filter(organizations::id.eq(org_id)))
-                .set(organizations::website.eq(w))
-                .execute(c)?;
-            changed.push("website");
         }
         let after = find(c, org_id)?.ok_or(NOT_FOUND)?;
-        Ok((after, changed))
+        Ok(Updated { after, changed })
     })
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = organizations)]
+struct OrganizationChanges {
+    name: Option<String>,
+    description: Option<String>,
+    website: Option<String>,
 }
 
 /// `DELETE /v1/organizations/{org}`: memberships and the organization's role assignments
@@ -318,3 +315,6 @@ pub fn remove_member_role(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,12 +5,13 @@
 use auth_core::principal::UserPrincipal;
 use auth_core::secrets::random_uuid;
 use diesel::prelude::*;
-use serde_json::{Map, Value};
 use storage::schema::{permissions, role_permissions};
 use storage::{write_tx, DbConn};
 
 use crate::authz::{self, Operation, NOT_ALLOWED};
+use crate::input::{Given, Updated};
 use crate::roles::{self, Role};
+use crate::vocabulary::InternalPermission;
 use crate::KeyrockError;
 
 /// The PDP level decides which rule kinds a permission may carry (keyrock.md 4.6, 6.6).
@@ -42,7 +43,9 @@ pub struct Permission {
 }
 
 /// The internal permission ids, shared by every application.
-pub const INTERNAL_PERMISSIONS: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
+fn internal_ids() -> [&'static str; 6] {
+    InternalPermission::ALL.map(InternalPermission::id)
+}
 
 pub const NOT_FOUND: KeyrockError = KeyrockError::NotFound("permission not found");
 const NO_ASSIGNMENTS: KeyrockError = KeyrockError::NotFound("Assignments not found");
@@ -57,7 +60,7 @@ pub fn find_in_application(
         .filter(permissions::id.eq(perm_id))
         .select(Permission::as_select())
         .into_boxed();
-    if !INTERNAL_PERMISSIONS.contains(&perm_id) {
+    if !InternalPermission::is_internal_id(perm_id) {
         query = query.filter(permissions::oauth_client_id.eq(app_id));
     }
     query.first(conn).optional()?.ok_or(NOT_FOUND)
@@ -68,91 +71,90 @@ fn by_id_descending(mut list: Vec<Permission>) -> Vec<Permission> {
     list
 }
 
-fn wrapper(body: &Value) -> Result<&Map<String, Value>, KeyrockError> {
-    body.get("permission")
-        .and_then(Value::as_object)
-        .ok_or(KeyrockError::BadRequest(
-            "Missing parameter permission in body request",
-        ))
+const MISSING_WRAPPER: KeyrockError =
+    KeyrockError::Invalid("Missing parameter permission in body request");
+
+/// The `permission` object of a create or PATCH request. Text fields carry numbers and
+/// booleans in their JSON spelling (Keyrock's ORM coerced them the same way).
+#[derive(Debug, Clone, Default)]
+pub struct PermissionFields {
+    pub name: Given<String>,
+    pub description: Given<String>,
+    pub action: Given<String>,
+    pub resource: Given<String>,
+    pub xml: Given<String>,
+    pub is_regex: Given<bool>,
+    pub use_authorization_service_header: Given<bool>,
+    pub authorization_service_header: Given<String>,
+    pub regex_entity_ids: Given<String>,
+    pub regex_attributes: Given<String>,
+    pub regex_types: Given<String>,
+    /// The request names `id` or `is_internal`, which cannot be set.
+    pub sets_read_only: bool,
 }
 
-/// A text field as stored: strings as sent, numbers and booleans in their JSON spelling
-/// (Keyrock's ORM coerced them the same way), `null` and structures as absent.
-fn text(input: &Map<String, Value>, key: &str) -> Option<String> {
-    match input.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        v @ (Value::Number(_) | Value::Bool(_)) => Some(v.to_string()),
-        _ => None,
+impl PermissionFields {
+    fn regex_fields(&self) -> [(&Given<String>, &'static str); 3] {
+        [
+            (
+                &self.regex_entity_ids,
+                "Cannot set regex_entity_ids unless running in payload mode",
+            ),
+            (
+                &self.regex_attributes,
+                "Cannot set regex_attributes unless running in payload mode",
+            ),
+            (
+                &self.regex_types,
+                "Cannot set regex_types unless running in payload mode",
+            ),
+        ]
     }
 }
 
-fn non_empty(input: &Map<String, Value>, key: &str) -> Option<String> {
-    text(input, key).filter(|s| !s.is_empty())
-}
-
-/// A boolean flag: absent or null is `None`, anything but a JSON boolean is refused.
-fn flag(
-    input: &Map<String, Value>,
-    key: &str,
-    message: &'static str,
-) -> Result<Option<bool>, KeyrockError> {
-    match input.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(KeyrockError::BadRequest(message)),
+/// A boolean flag: absent or null is `None`, anything but a boolean is refused.
+fn flag(given: &Given<bool>, message: &'static str) -> Result<Option<bool>, KeyrockError> {
+    match given {
+        Given::Absent | Given::Null => Ok(None),
+        Given::Value(b) => Ok(Some(*b)),
+        Given::Unusable => Err(KeyrockError::Invalid(message)),
     }
 }
 
-const REGEX_FIELDS: [(&str, &str); 3] = [
-    (
-        "regex_entity_ids",
-        "Cannot set regex_entity_ids unless running in payload mode",
-    ),
-    (
-        "regex_attributes",
-        "Cannot set regex_attributes unless running in payload mode",
-    ),
-    (
-        "regex_types",
-        "Cannot set regex_types unless running in payload mode",
-    ),
-];
-
-fn check_xml(input: &Map<String, Value>, level: PdpLevel) -> Result<(), KeyrockError> {
-    if non_empty(input, "xml").is_some() && level != PdpLevel::Advanced {
-        return Err(KeyrockError::BadRequest(
+fn check_xml(input: &PermissionFields, level: PdpLevel) -> Result<(), KeyrockError> {
+    if input.xml.non_empty().is_some() && level != PdpLevel::Advanced {
+        return Err(KeyrockError::Invalid(
             "Idm is not configured to create XACML advanced rules",
         ));
     }
     Ok(())
 }
 
-/// Rules 5 to 9, shared by create and PATCH; they look at the request body only.
+/// Rules 5 to 9, shared by create and PATCH; they look at the request only.
 fn check_flags_and_regex(
-    input: &Map<String, Value>,
+    input: &PermissionFields,
     level: PdpLevel,
 ) -> Result<(Option<bool>, Option<bool>), KeyrockError> {
-    let is_regex = flag(input, "is_regex", "is_regex attribute must be a boolean")?;
+    let is_regex = flag(&input.is_regex, "is_regex attribute must be a boolean")?;
     let use_header = flag(
-        input,
-        "use_authorization_service_header",
+        &input.use_authorization_service_header,
         "use_authorization_service_header attribute must be a boolean",
     )?;
-    let header = non_empty(input, "authorization_service_header");
+    let header = input.authorization_service_header.non_empty();
     if use_header == Some(true) && header.is_none() {
-        return Err(KeyrockError::BadRequest(
+        return Err(KeyrockError::Invalid(
             "if use_authorization_service_header is set, authorization_service_header needs to be set",
         ));
     }
     if header.is_some() && use_header != Some(true) {
-        return Err(KeyrockError::BadRequest(
+        return Err(KeyrockError::Invalid(
             "if authorization_service_header is set, use_authorization_service_header needs to be set",
         ));
     }
     if level != PdpLevel::Payload {
-        for (key, message) in REGEX_FIELDS {
-            if non_empty(input, key).is_some() {
-                return Err(KeyrockError::BadRequest(message));
+        for (given, message) in input.regex_fields() {
+            if given.non_empty().is_some() {
+                return Err(KeyrockError::Invalid(message));
             }
         }
     }
@@ -171,7 +173,7 @@ pub fn list(
         .filter(
             permissions::oauth_client_id
                 .eq(app_id)
-                .or(permissions::id.eq_any(INTERNAL_PERMISSIONS)),
+                .or(permissions::id.eq_any(internal_ids())),
         )
         .select(Permission::as_select())
         .load(conn)?;
@@ -186,37 +188,41 @@ pub fn create(
     conn: &mut DbConn,
     caller: &UserPrincipal,
     app_id: &str,
-    body: &Value,
+    input: &Given<PermissionFields>,
     level: PdpLevel,
 ) -> Result<Permission, KeyrockError> {
     write_tx(conn, |c| {
         authz::authorize(c, caller, app_id, Operation::ManagePermissions)?;
-        let input = wrapper(body)?;
-        let name = non_empty(input, "name").ok_or(KeyrockError::BadRequest(
-            "Missing parameter name in body request or empty name",
-        ))?;
+        let input = input.value().ok_or(MISSING_WRAPPER)?;
+        let name = input
+            .name
+            .non_empty()
+            .map(str::to_owned)
+            .ok_or(KeyrockError::Invalid(
+                "Missing parameter name in body request or empty name",
+            ))?;
         check_xml(input, level)?;
-        let xml = non_empty(input, "xml");
-        let action = non_empty(input, "action");
-        let resource = non_empty(input, "resource");
+        let xml = input.xml.non_empty().map(str::to_owned);
+        let action = input.action.non_empty().map(str::to_owned);
+        let resource = input.resource.non_empty().map(str::to_owned);
         if xml.is_none() && (action.is_none() || resource.is_none()) {
-            return Err(KeyrockError::BadRequest("Set action and resource"));
+            return Err(KeyrockError::Invalid("Set action and resource"));
         }
         let (is_regex, use_header) = check_flags_and_regex(input, level)?;
         let permission = Permission {
             id: random_uuid(),
             name,
-            description: text(input, "description"),
+            description: input.description.text(),
             is_internal: false,
             action,
             resource,
             xml,
             is_regex: is_regex.unwrap_or(false),
-            authorization_service_header: text(input, "authorization_service_header"),
+            authorization_service_header: input.authorization_service_header.text(),
             use_authorization_service_header: use_header.unwrap_or(false),
-            regex_entity_ids: text(input, "regex_entity_ids"),
-            regex_attributes: text(input, "regex_attributes"),
-            regex_types: text(input, "regex_types"),
+            regex_entity_ids: input.regex_entity_ids.text(),
+            regex_attributes: input.regex_attributes.text(),
+            regex_types: input.regex_types.text(),
             oauth_client_id: app_id.to_owned(),
         };
         insert(c, &permission)?;
@@ -264,60 +270,26 @@ pub fn update(
     caller: &UserPrincipal,
     app_id: &str,
     perm_id: &str,
-    body: &Value,
+    input: &Given<PermissionFields>,
     level: PdpLevel,
-) -> Result<(Permission, Vec<&'static str>), KeyrockError> {
+) -> Result<Updated<Permission>, KeyrockError> {
     write_tx(conn, |c| {
         authz::authorize(c, caller, app_id, Operation::ManagePermissions)?;
         let before = find_in_application(c, app_id, perm_id)?;
         if before.is_internal {
             return Err(NOT_ALLOWED);
         }
-        let input = wrapper(body)?;
-        if matches!(input.get("name"), Some(Value::String(s)) if s.is_empty()) {
-            return Err(KeyrockError::BadRequest("Cannot set empty name"));
+        let input = input.value().ok_or(MISSING_WRAPPER)?;
+        if input.name.is_empty_text() {
+            return Err(KeyrockError::Invalid("Cannot set empty name"));
         }
         check_xml(input, level)?;
-        if input.contains_key("id") || input.contains_key("is_internal") {
-            return Err(KeyrockError::BadRequest("Cannot set id or is_internal"));
+        if input.sets_read_only {
+            return Err(KeyrockError::Invalid("Cannot set id or is_internal"));
         }
         let (is_regex, use_header) = check_flags_and_regex(input, level)?;
 
-        let mut after = before.clone();
-        if let Some(name) = non_empty(input, "name") {
-            after.name = name;
-        }
-        if let Some(description) = non_empty(input, "description") {
-            after.description = Some(description);
-        }
-        // One of the pair alone would leave a rule that matches nothing Keyrock expects.
-        if let (Some(action), Some(resource)) =
-            (non_empty(input, "action"), non_empty(input, "resource"))
-        {
-            after.action = Some(action);
-            after.resource = Some(resource);
-        }
-        if let Some(xml) = non_empty(input, "xml") {
-            after.xml = Some(xml);
-        }
-        if input.contains_key("is_regex") {
-            after.is_regex = is_regex.unwrap_or(false);
-        }
-        if input.contains_key("use_authorization_service_header") {
-            after.use_authorization_service_header = use_header.unwrap_or(false);
-        }
-        if input.contains_key("authorization_service_header") {
-            after.authorization_service_header = text(input, "authorization_service_header");
-        }
-        if input.contains_key("regex_entity_ids") {
-            after.regex_entity_ids = text(input, "regex_entity_ids");
-        }
-        if input.contains_key("regex_attributes") {
-            after.regex_attributes = text(input, "regex_attributes");
-        }
-        if input.contains_key("regex_types") {
-            after.regex_types = text(input, "regex_types");
-        }
+        let after = apply(&before, input, is_regex, use_header);
 
         let changed = changed_fields(&before, &after);
         if !changed.is_empty() {
@@ -339,8 +311,54 @@ pub fn update(
                 ))
                 .execute(c)?;
         }
-        Ok((after, changed))
+        Ok(Updated { after, changed })
     })
+}
+
+/// The permission as a checked PATCH leaves it.
+fn apply(
+    before: &Permission,
+    input: &PermissionFields,
+    is_regex: Option<bool>,
+    use_header: Option<bool>,
+) -> Permission {
+    let mut after = before.clone();
+    let non_empty = |g: &Given<String>| g.non_empty().map(str::to_owned);
+    if let Some(name) = non_empty(&input.name) {
+        after.name = name;
+    }
+    if let Some(description) = non_empty(&input.description) {
+        after.description = Some(description);
+    }
+    // One of the pair alone would leave a rule that matches nothing Keyrock expects.
+    if let (Some(action), Some(resource)) = (non_empty(&input.action), non_empty(&input.resource)) {
+        after.action = Some(action);
+        after.resource = Some(resource);
+    }
+    if let Some(xml) = non_empty(&input.xml) {
+        after.xml = Some(xml);
+    }
+    if input.is_regex.is_sent() {
+        after.is_regex = is_regex.unwrap_or(false);
+    }
+    if input.use_authorization_service_header.is_sent() {
+        after.use_authorization_service_header = use_header.unwrap_or(false);
+    }
+    let texts = [
+        (
+            &input.authorization_service_header,
+            &mut after.authorization_service_header,
+        ),
+        (&input.regex_entity_ids, &mut after.regex_entity_ids),
+        (&input.regex_attributes, &mut after.regex_attributes),
+        (&input.regex_types, &mut after.regex_types),
+    ];
+    for (given, slot) in texts {
+        if given.is_sent() {
+            *slot = given.text();
+        }
+    }
+    after
 }
 
 fn changed_fields(before: &Permission, after: &Permission) -> Vec<&'static str> {
@@ -475,3 +493,6 @@ pub fn unlink(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,11 +6,12 @@ use std::collections::BTreeSet;
 use auth_core::principal::UserPrincipal;
 use auth_core::secrets::random_uuid;
 use diesel::prelude::*;
-use serde_json::{Map, Value};
 use storage::schema::roles;
 use storage::{write_tx, DbConn};
 
 use crate::authz::{self, Operation, INTERNAL_ROLES, NOT_ALLOWED};
+use crate::input::{Given, Updated};
+use crate::vocabulary::InternalPermission;
 use crate::KeyrockError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -40,12 +41,15 @@ pub fn find_in_application(
     query.first(conn).optional()?.ok_or(NOT_FOUND)
 }
 
-fn wrapper(body: &Value) -> Result<&Map<String, Value>, KeyrockError> {
-    body.get("role")
-        .and_then(Value::as_object)
-        .ok_or(KeyrockError::BadRequest(
-            "Missing parameter role in body request",
-        ))
+const MISSING_WRAPPER: KeyrockError =
+    KeyrockError::Invalid("Missing parameter role in body request");
+
+/// The `role` object of a create or PATCH request.
+#[derive(Debug, Clone, Default)]
+pub struct RoleFields {
+    pub name: Given<String>,
+    /// The request names `id` or `is_internal`, which cannot be set.
+    pub sets_read_only: bool,
 }
 
 /// Keyrock's byte-wise descending id order, independent of the database's collation.
@@ -62,7 +66,7 @@ pub fn list(
     app_id: &str,
 ) -> Result<Vec<Role>, KeyrockError> {
     let access = authz::authorize(conn, caller, app_id, Operation::ListRoles)?;
-    let visible: Vec<Role> = if access.has("3") {
+    let visible: Vec<Role> = if access.has(InternalPermission::ManageRoles) {
         roles::table
             .filter(
                 roles::oauth_client_id
@@ -89,18 +93,14 @@ pub fn create(
     conn: &mut DbConn,
     caller: &UserPrincipal,
     app_id: &str,
-    body: &Value,
+    input: &Given<RoleFields>,
 ) -> Result<Role, KeyrockError> {
     write_tx(conn, |c| {
         authz::authorize(c, caller, app_id, Operation::ManageRoles)?;
-        let input = wrapper(body)?;
-        let name = input
-            .get("name")
-            .and_then(Value::as_str)
-            .filter(|n| !n.is_empty())
-            .ok_or(KeyrockError::BadRequest(
-                "Missing parameter name in body request or empty name",
-            ))?;
+        let input = input.value().ok_or(MISSING_WRAPPER)?;
+        let name = input.name.non_empty().ok_or(KeyrockError::Invalid(
+            "Missing parameter name in body request or empty name",
+        ))?;
         let role = Role {
             id: random_uuid(),
             name: name.to_owned(),
@@ -136,32 +136,33 @@ pub fn update(
     caller: &UserPrincipal,
     app_id: &str,
     role_id: &str,
-    body: &Value,
-) -> Result<(Role, bool), KeyrockError> {
+    input: &Given<RoleFields>,
+) -> Result<Updated<Role>, KeyrockError> {
     write_tx(conn, |c| {
         authz::authorize(c, caller, app_id, Operation::ManageRoles)?;
         let mut role = find_in_application(c, app_id, role_id)?;
         if role.is_internal {
             return Err(NOT_ALLOWED);
         }
-        let input = wrapper(body)?;
-        let name = input.get("name").filter(|v| !v.is_null());
-        if name.is_some_and(|v| v.as_str() == Some("")) {
-            return Err(KeyrockError::BadRequest("Cannot set empty name"));
+        let input = input.value().ok_or(MISSING_WRAPPER)?;
+        if input.name.is_empty_text() {
+            return Err(KeyrockError::Invalid("Cannot set empty name"));
         }
-        if input.contains_key("id") || input.contains_key("is_internal") {
-            return Err(KeyrockError::BadRequest("Cannot set id or is_internal"));
+        if input.sets_read_only {
+            return Err(KeyrockError::Invalid("Cannot set id or is_internal"));
         }
-        match name.and_then(Value::as_str).filter(|n| *n != role.name) {
-            Some(name) => {
-                diesel::update(roles::table.filter(roles::id.eq(&role.id)))
-                    .set(roles::name.eq(name))
-                    .execute(c)?;
-                role.name = name.to_owned();
-                Ok((role, true))
-            }
-            None => Ok((role, false)),
+        let mut changed = Vec::new();
+        if let Some(name) = input.name.value().filter(|n| **n != role.name) {
+            diesel::update(roles::table.filter(roles::id.eq(&role.id)))
+                .set(roles::name.eq(name))
+                .execute(c)?;
+            role.name.clone_from(name);
+            changed.push("name");
         }
+        Ok(Updated {
+            after: role,
+            changed,
+        })
     })
 }
 
@@ -183,3 +184,6 @@ pub fn delete(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;

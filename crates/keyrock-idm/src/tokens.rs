@@ -12,7 +12,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::KeyrockError;
 
-const INVALID_LOGIN: KeyrockError = KeyrockError::Unauthorized("Invalid email or password");
+const INVALID_LOGIN: KeyrockError = KeyrockError::Unauthenticated("Invalid email or password");
 
 /// The credentials of a `POST /v1/auth/tokens` body (JSON or form); empty strings count as absent.
 #[derive(Debug, Clone, Default)]
@@ -80,7 +80,7 @@ pub fn login(
     if let Some(token) = token {
         let found = api_tokens::find(&mut conn, &token)?.ok_or(INVALID_LOGIN)?;
         if found.is_expired(now) {
-            return Err(KeyrockError::Unauthorized("Token has expired"));
+            return Err(KeyrockError::Unauthenticated("Token has expired"));
         }
         if let TokenOwner::User(id) = &found.owner {
             let user = users::find_user(&mut conn, id)?.ok_or(INVALID_LOGIN)?;
@@ -94,7 +94,9 @@ pub fn login(
 
     let owner = match (owner_by_password, owner_by_token) {
         (Some(a), Some(b)) if a != b => {
-            return Err(KeyrockError::Unauthorized("Token not correspond to user"))
+            return Err(KeyrockError::Unauthenticated(
+                "Token not correspond to user",
+            ))
         }
         (Some(a), _) => a,
         (None, Some(b)) => b,
@@ -164,7 +166,7 @@ fn check_password(
                 None => constant_time_eq(sha256_hex(password).as_bytes(), digest.as_bytes()),
             };
             if !matches {
-                return Err(KeyrockError::Unauthorized("Invalid id or password"));
+                return Err(KeyrockError::Unauthenticated("Invalid id or password"));
             }
             if salt.is_some() {
                 let mut conn = pool.get()?;
@@ -215,11 +217,11 @@ impl From<PairError> for KeyrockError {
     fn from(e: PairError) -> Self {
         match e {
             PairError::MissingSubject => {
-                KeyrockError::BadRequest("Expecting to find X-Subject-token in requests")
+                KeyrockError::Invalid("Expecting to find X-Subject-token in requests")
             }
-            PairError::MissingAuth => KeyrockError::BadRequest(crate::caller::MISSING_TOKEN),
+            PairError::MissingAuth => KeyrockError::Invalid(crate::caller::MISSING_TOKEN),
             PairError::AuthNotFound => KeyrockError::NotFound("Auth Token not found"),
-            PairError::AuthExpired => KeyrockError::Unauthorized("Auth Token has expired"),
+            PairError::AuthExpired => KeyrockError::Unauthenticated("Auth Token has expired"),
             PairError::SubjectNotFound => KeyrockError::NotFound("Subject Token not found"),
             PairError::NotAdminOrOwner => {
                 KeyrockError::Forbidden("User must be admin or owner of the two tokens")

@@ -10,7 +10,7 @@ use crate::applications::find_application;
 use crate::authz::{self, Operation, IDM_ADMIN_APP, NOT_ALLOWED};
 use crate::KeyrockError;
 
-const ALREADY_ADDED: KeyrockError = KeyrockError::BadRequest("Trusted application already added");
+const ALREADY_ADDED: KeyrockError = KeyrockError::Invalid("Trusted application already added");
 
 /// A trust link: `oauth_client_id` trusts `trusted_oauth_client_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ fn checked_pair(
         ));
     }
     if other_id == app_id {
-        return Err(KeyrockError::BadRequest("Bad request"));
+        return Err(KeyrockError::Invalid("Bad request"));
     }
     Ok(())
 }
@@ -118,7 +118,7 @@ pub fn remove(
         )
         .execute(c)?;
         if deleted == 0 {
-            return Err(KeyrockError::BadRequest(
+            return Err(KeyrockError::Invalid(
                 "Application has not that trusted application added",
             ));
         }

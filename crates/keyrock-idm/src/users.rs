@@ -3,11 +3,11 @@
 use auth_core::password::{fits_bcrypt, PasswordHasher};
 use auth_core::principal::UserPrincipal;
 use auth_core::users::{self, NewUser, User, UserChanges};
-use serde_json::{Map, Value};
 use storage::{to_db_time, write_tx, DbConn, Pool};
 use time::OffsetDateTime;
 
 use crate::error::PASSWORD_TOO_LONG;
+use crate::input::{Given, Updated};
 use crate::validate::{is_valid_email, MAX_USERNAME_CHARS};
 use crate::KeyrockError;
 
@@ -15,74 +15,78 @@ const NOT_AUTHORIZED: KeyrockError =
     KeyrockError::Forbidden("User not authorized to perform action");
 const NOT_FOUND: KeyrockError = KeyrockError::NotFound("User not found");
 
-/// A validated `POST /v1/users` body.
-#[derive(Debug, Clone)]
+const MISSING_WRAPPER: KeyrockError =
+    KeyrockError::Invalid("Missing parameter user in body request");
+const TOO_LONG_USERNAME: KeyrockError =
+    KeyrockError::Invalid("Username must be at most 64 characters");
+
+/// A JSON document given as text (the user's free-form `extra`). Two are the same when they
+/// parse to the same JSON value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonText(pub String);
+
+impl JsonText {
+    fn same_document(&self, stored: Option<&str>) -> bool {
+        let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+        stored
+            .and_then(parse)
+            .is_some_and(|old| Some(old) == parse(&self.0))
+    }
+}
+
+/// The `user` object of `POST /v1/users`.
+#[derive(Debug, Clone, Default)]
 pub struct CreateUser {
-    pub username: String,
-    pub email: String,
-    pub password: String,
+    pub username: Given<String>,
+    pub email: Given<String>,
+    pub password: Given<String>,
     pub description: Option<String>,
     pub website: Option<String>,
-    pub gravatar: bool,
-    pub extra: Option<Value>,
+    pub gravatar: Option<bool>,
+    pub extra: Option<JsonText>,
 }
 
-fn wrapper<'a>(
-    body: &'a Value,
-    key: &str,
-    message: &'static str,
-) -> Result<&'a Map<String, Value>, KeyrockError> {
-    body.get(key)
-        .and_then(Value::as_object)
-        .ok_or(KeyrockError::BadRequest(message))
-}
-
-fn non_empty_str(obj: &Map<String, Value>, key: &str) -> Option<String> {
-    obj.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-fn opt_str(obj: &Map<String, Value>, key: &str) -> Option<String> {
-    obj.get(key).and_then(Value::as_str).map(str::to_owned)
+/// A create request that passed Keyrock's rules.
+#[derive(Debug, Clone)]
+struct ValidUser {
+    username: String,
+    email: String,
+    password: String,
 }
 
 impl CreateUser {
-    /// Checks the body in Keyrock's order; the first failing rule answers.
-    pub fn from_body(body: &Value) -> Result<Self, KeyrockError> {
-        let user = wrapper(body, "user", "Missing parameter user in body request")?;
-        let username = non_empty_str(user, "username").ok_or(KeyrockError::BadRequest(
+    /// Keyrock's rules in order; the first failing one answers.
+    fn check(&self) -> Result<ValidUser, KeyrockError> {
+        let required = |g: &Given<String>, message| {
+            g.non_empty()
+                .map(str::to_owned)
+                .ok_or(KeyrockError::Invalid(message))
+        };
+        let username = required(
+            &self.username,
             "Missing parameter username in body request or empty username",
-        ))?;
-        let password = non_empty_str(user, "password").ok_or(KeyrockError::BadRequest(
+        )?;
+        let password = required(
+            &self.password,
             "Missing parameter password in body request or empty password",
-        ))?;
-        let email = non_empty_str(user, "email").ok_or(KeyrockError::BadRequest(
+        )?;
+        let email = required(
+            &self.email,
             "Missing parameter email in body request or empty email",
-        ))?;
+        )?;
         if username.chars().count() > MAX_USERNAME_CHARS {
-            return Err(KeyrockError::BadRequest(
-                "Username must be at most 64 characters",
-            ));
+            return Err(TOO_LONG_USERNAME);
         }
         if !is_valid_email(&email) {
-            return Err(KeyrockError::BadRequest("Email not valid"));
+            return Err(KeyrockError::Invalid("Email not valid"));
         }
         if !fits_bcrypt(&password) {
-            return Err(KeyrockError::BadRequest(PASSWORD_TOO_LONG));
+            return Err(KeyrockError::Invalid(PASSWORD_TOO_LONG));
         }
-        Ok(CreateUser {
+        Ok(ValidUser {
             username,
             email,
             password,
-            description: opt_str(user, "description"),
-            website: opt_str(user, "website"),
-            gravatar: user
-                .get("gravatar")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            extra: user.get("extra").filter(|v| !v.is_null()).cloned(),
         })
     }
 }
@@ -104,13 +108,14 @@ pub fn create(
     pool: &Pool,
     hasher: &PasswordHasher,
     caller: &UserPrincipal,
-    body: &Value,
+    input: &Given<CreateUser>,
     now: OffsetDateTime,
 ) -> Result<User, KeyrockError> {
     if !caller.admin {
         return Err(NOT_AUTHORIZED);
     }
-    let input = CreateUser::from_body(body)?;
+    let request = input.value().ok_or(MISSING_WRAPPER)?;
+    let input = request.check()?;
     {
         // Fail fast on a taken email before spending a bcrypt hash on it.
         let mut conn = pool.get()?;
@@ -126,10 +131,10 @@ pub fn create(
         email: input.email,
         password_hash,
         admin: false,
-        description: input.description,
-        website: input.website,
-        gravatar: input.gravatar,
-        extra: input.extra.map(|v| v.to_string()),
+        description: request.description.clone(),
+        website: request.website.clone(),
+        gravatar: request.gravatar.unwrap_or(false),
+        extra: request.extra.as_ref().map(|e| e.0.clone()),
     };
     write_tx(&mut conn, |c| Ok(users::create_user(c, new, now)?))
 }
@@ -157,150 +162,130 @@ pub fn delete(conn: &mut DbConn, caller: &UserPrincipal, id: &str) -> Result<(),
     })
 }
 
-/// A validated `PATCH /v1/users/{id}` body. `None` leaves a field unchanged.
+/// The `user` object of `PATCH /v1/users/{id}`. `admin` and `enabled` are not part of it:
+/// they are ignored (decision 23).
 #[derive(Debug, Clone, Default)]
 pub struct UpdateUser {
-    pub username: Option<String>,
-    pub email: Option<String>,
-    pub password: Option<String>,
-    pub description: Option<String>,
-    pub website: Option<String>,
-    pub gravatar: Option<bool>,
-    pub extra: Option<Value>,
+    /// The request names `id`, which cannot be set.
+    pub sets_id: bool,
+    pub username: Given<String>,
+    pub email: Given<String>,
+    pub password: Given<String>,
+    pub description: Given<String>,
+    pub website: Given<String>,
+    pub gravatar: Given<bool>,
+    pub extra: Given<JsonText>,
 }
 
 impl UpdateUser {
-    /// Checks the body in Keyrock's order. `admin` and `enabled` are ignored (decision 23).
-    pub fn from_body(body: &Value) -> Result<Self, KeyrockError> {
-        let user = wrapper(body, "user", "Missing parameter user in body request")?;
-        if user.contains_key("id") {
-            return Err(KeyrockError::BadRequest("Cannot set id"));
+    /// Keyrock's rules in order; the first failing one answers.
+    fn check(&self) -> Result<(), KeyrockError> {
+        if self.sets_id {
+            return Err(KeyrockError::Invalid("Cannot set id"));
         }
-        let present = |key: &str| user.get(key).filter(|v| !v.is_null());
-        let empty = |key: &str| present(key).is_some_and(|v| v.as_str() == Some(""));
-        if empty("username") {
-            return Err(KeyrockError::BadRequest("Cannot set empty username"));
+        let empties = [
+            (&self.username, "Cannot set empty username"),
+            (&self.email, "Cannot set empty email"),
+            (&self.password, "Cannot set empty password"),
+        ];
+        for (given, message) in empties {
+            if given.is_empty_text() {
+                return Err(KeyrockError::Invalid(message));
+            }
         }
-        if empty("email") {
-            return Err(KeyrockError::BadRequest("Cannot set empty email"));
-        }
-        if empty("password") {
-            return Err(KeyrockError::BadRequest("Cannot set empty password"));
-        }
-        let username = present("username")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if username
-            .as_ref()
+        if self
+            .username
+            .value()
             .is_some_and(|u| u.chars().count() > MAX_USERNAME_CHARS)
         {
-            return Err(KeyrockError::BadRequest(
-                "Username must be at most 64 characters",
-            ));
+            return Err(TOO_LONG_USERNAME);
         }
-        let email = present("email").and_then(Value::as_str).map(str::to_owned);
-        if email.as_ref().is_some_and(|e| !is_valid_email(e)) {
-            return Err(KeyrockError::BadRequest("Email not valid"));
+        if self.email.value().is_some_and(|e| !is_valid_email(e)) {
+            return Err(KeyrockError::Invalid("Email not valid"));
         }
-        let password = present("password")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if password.as_deref().is_some_and(|p| !fits_bcrypt(p)) {
-            return Err(KeyrockError::BadRequest(PASSWORD_TOO_LONG));
+        if self.password.value().is_some_and(|p| !fits_bcrypt(p)) {
+            return Err(KeyrockError::Invalid(PASSWORD_TOO_LONG));
         }
-        Ok(UpdateUser {
-            username,
-            email,
-            password,
-            description: present("description")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            website: present("website")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            gravatar: present("gravatar").and_then(Value::as_bool),
-            extra: present("extra").cloned(),
-        })
+        Ok(())
+    }
+
+    /// The stored columns this request changes (the password aside), and their names.
+    fn plan(&self, before: &User) -> (UserChanges, Vec<&'static str>) {
+        let mut changes = UserChanges::default();
+        let mut changed = Vec::new();
+        if let Some(v) = self.username.value().filter(|v| **v != before.username) {
+            changes.username = Some(v.clone());
+            changed.push("username");
+        }
+        if let Some(v) = self.email.value().filter(|v| **v != before.email) {
+            changes.email = Some(v.clone());
+            changed.push("email");
+        }
+        if let Some(v) = self
+            .description
+            .value()
+            .filter(|v| Some(*v) != before.description.as_ref())
+        {
+            changes.description = Some(Some(v.clone()));
+            changed.push("description");
+        }
+        if let Some(v) = self
+            .website
+            .value()
+            .filter(|v| Some(*v) != before.website.as_ref())
+        {
+            changes.website = Some(Some(v.clone()));
+            changed.push("website");
+        }
+        if let Some(v) = self.gravatar.value().filter(|v| **v != before.gravatar) {
+            changes.gravatar = Some(*v);
+            changed.push("gravatar");
+        }
+        if let Some(v) = self
+            .extra
+            .value()
+            .filter(|v| !v.same_document(before.extra.as_deref()))
+        {
+            changes.extra = Some(Some(v.0.clone()));
+            changed.push("extra");
+        }
+        (changes, changed)
     }
 }
 
-/// Which visible fields a PATCH changed, in Keyrock's field names.
-#[derive(Debug, Clone)]
-pub struct UpdateOutcome {
-    pub user: User,
-    pub changed: Vec<&'static str>,
-    /// True when only the password changed (Keyrock answers `{"values_updated":{}}`).
-    pub password_changed: bool,
-}
-
-/// `PATCH /v1/users/{id}`. Takes the pool: a new password is hashed without holding a connection.
+/// `PATCH /v1/users/{id}`. Takes the pool: a new password is hashed without holding a
+/// connection. A changed password counts as a change (`"password"` in `changed`) but is
+/// never shown.
 pub fn update(
     pool: &Pool,
     hasher: &PasswordHasher,
     caller: &UserPrincipal,
     id: &str,
-    body: &Value,
+    input: &Given<UpdateUser>,
     now: OffsetDateTime,
-) -> Result<UpdateOutcome, KeyrockError> {
+) -> Result<Updated<User>, KeyrockError> {
     {
         let mut conn = pool.get()?;
         target(&mut conn, caller, id)?;
     }
-    let input = UpdateUser::from_body(body)?;
-    let password_hash = match &input.password {
+    let input = input.value().ok_or(MISSING_WRAPPER)?;
+    input.check()?;
+    let password_hash = match input.password.value() {
         Some(p) => Some(hasher.hash(p)?),
         None => None,
     };
     let mut conn = pool.get()?;
     write_tx(&mut conn, |c| {
         let before = target(c, caller, id)?;
-        let mut changes = UserChanges::default();
-        let mut changed = Vec::new();
-        if let Some(v) = input.username.filter(|v| *v != before.username) {
-            changes.username = Some(v);
-            changed.push("username");
-        }
-        if let Some(v) = input.email.filter(|v| *v != before.email) {
-            changes.email = Some(v);
-            changed.push("email");
-        }
-        if let Some(v) = input
-            .description
-            .filter(|v| Some(v) != before.description.as_ref())
-        {
-            changes.description = Some(Some(v));
-            changed.push("description");
-        }
-        if let Some(v) = input.website.filter(|v| Some(v) != before.website.as_ref()) {
-            changes.website = Some(Some(v));
-            changed.push("website");
-        }
-        if let Some(v) = input.gravatar.filter(|v| *v != before.gravatar) {
-            changes.gravatar = Some(v);
-            changed.push("gravatar");
-        }
-        if let Some(v) = input.extra {
-            let stored_before = before
-                .extra
-                .as_deref()
-                .and_then(|s| serde_json::from_str::<Value>(s).ok());
-            if stored_before.as_ref() != Some(&v) {
-                changes.extra = Some(Some(v.to_string()));
-                changed.push("extra");
-            }
-        }
-        let password_changed = password_hash.is_some();
+        let (mut changes, mut changed) = input.plan(&before);
         if let Some(hash) = password_hash {
             changes.password_hash = Some(Some(hash));
             changes.password_salt = Some(None);
             changes.date_password = Some(Some(to_db_time(now)));
+            changed.push("password");
         }
-        let user = users::update_user(c, id, changes)?;
-        Ok(UpdateOutcome {
-            user,
-            changed,
-            password_changed,
-        })
+        let after = users::update_user(c, id, changes)?;
+        Ok(Updated { after, changed })
     })
 }
 

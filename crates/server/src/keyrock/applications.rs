@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use keyrock_idm::applications;
 use serde_json::json;
 
+use super::commands;
 use super::extract::{KeyrockCaller, RawBody};
 use super::views::{application_created, application_full, application_list_entry, values_updated};
 use super::ApiError;
@@ -28,10 +29,10 @@ pub async fn create(
     caller: KeyrockCaller,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::new_application(&body.json()?);
     let now = time::OffsetDateTime::now_utc();
     let (app, secret) = db::with_conn(&state.pool, move |conn| {
-        applications::create(conn, &caller.0, &body, now)
+        applications::create(conn, &caller.0, &command, now)
     })
     .await?;
     Ok(HttpResponse::Created().json(json!({ "application": application_created(&app, &secret) })))
@@ -68,20 +69,14 @@ pub async fn update(
     path: web::Path<String>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::application_changes(&body.json()?);
     let id = path.into_inner();
-    let outcome = db::with_conn(&state.pool, move |conn| {
-        applications::update(conn, &caller.0, &id, &body)
+    let updated = db::with_conn(&state.pool, move |conn| {
+        applications::update(conn, &caller.0, &id, &command)
     })
     .await?;
-    let full = application_full(&outcome.app);
-    let anything = !outcome.changed.is_empty();
-    Ok(HttpResponse::Ok().json(values_updated(
-        &full,
-        &outcome.changed,
-        "application",
-        anything,
-    )))
+    let full = application_full(&updated.after);
+    Ok(HttpResponse::Ok().json(values_updated(&full, &updated.changed, "application")))
 }
 
 #[utoipa::path(delete, path = "/v1/applications/{application_id}", tag = "keyrock", operation_id = "keyrock_delete_application", security(("x_auth_token" = [])),

@@ -28,10 +28,10 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             ApiError::Domain(e) => match e {
-                KeyrockError::BadRequest(m) => {
+                KeyrockError::Invalid(m) => {
                     (StatusCode::BAD_REQUEST, "Bad Request", (*m).to_owned())
                 }
-                KeyrockError::Unauthorized(m) => {
+                KeyrockError::Unauthenticated(m) => {
                     (StatusCode::UNAUTHORIZED, "Unauthorized", (*m).to_owned())
                 }
                 KeyrockError::Forbidden(m) => (StatusCode::FORBIDDEN, "Forbidden", (*m).to_owned()),

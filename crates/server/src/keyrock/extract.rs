@@ -63,7 +63,7 @@ impl FromRequest for KeyrockCaller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             if !content_type_ok {
-                return Err(KeyrockError::BadRequest(
+                return Err(KeyrockError::Invalid(
                     "Missing parameter: header Content-Type: application/json",
                 )
                 .into());
@@ -111,7 +111,7 @@ impl RawBody {
             return Ok(Value::Object(Default::default()));
         }
         text::json(&bytes).map_err(|e| {
-            KeyrockError::BadRequest(match e {
+            KeyrockError::Invalid(match e {
                 DecodeError::Malformed => "Malformed JSON body",
                 DecodeError::ControlCharacter { .. } => {
                     "Control characters are not allowed in the JSON body"

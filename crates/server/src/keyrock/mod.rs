@@ -3,6 +3,7 @@
 mod agents;
 mod applications;
 mod assignments;
+mod commands;
 mod error;
 mod extract;
 mod organizations;

@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use keyrock_idm::organizations::{self, Membership, Organization};
 use serde_json::{json, Value};
 
+use super::commands;
 use super::extract::{KeyrockCaller, RawBody};
 use super::views::values_updated;
 use super::ApiError;
@@ -48,10 +49,10 @@ pub async fn create(
     caller: KeyrockCaller,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::organization(&body.json()?);
     let now = time::OffsetDateTime::now_utc();
     let org = db::with_conn(&state.pool, move |conn| {
-        organizations::create(conn, &caller.0, &body, now)
+        organizations::create(conn, &caller.0, &command, now)
     })
     .await?;
     Ok(HttpResponse::Created().json(json!({"organization": {
@@ -91,19 +92,14 @@ pub async fn update(
     path: web::Path<String>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::organization(&body.json()?);
     let id = path.into_inner();
-    let (org, changed) = db::with_conn(&state.pool, move |conn| {
-        organizations::update(conn, &caller.0, &id, &body)
+    let updated = db::with_conn(&state.pool, move |conn| {
+        organizations::update(conn, &caller.0, &id, &command)
     })
     .await?;
-    let anything = !changed.is_empty();
-    Ok(HttpResponse::Ok().json(values_updated(
-        &organization(&org),
-        &changed,
-        "organization",
-        anything,
-    )))
+    let full = organization(&updated.after);
+    Ok(HttpResponse::Ok().json(values_updated(&full, &updated.changed, "organization")))
 }
 
 #[utoipa::path(delete, path = "/v1/organizations/{organization_id}", tag = "keyrock", operation_id = "keyrock_delete_organization", security(("x_auth_token" = [])),

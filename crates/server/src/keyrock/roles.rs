@@ -5,6 +5,7 @@ use keyrock_idm::permissions::{self, Permission};
 use keyrock_idm::roles::{self, Role};
 use serde_json::{json, Value};
 
+use super::commands;
 use super::extract::{KeyrockCaller, RawBody};
 use super::views::values_updated;
 use super::ApiError;
@@ -100,10 +101,10 @@ pub async fn create_role(
     path: web::Path<String>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::role(&body.json()?);
     let app = path.into_inner();
     let role = db::with_conn(&state.pool, move |conn| {
-        roles::create(conn, &caller.0, &app, &body)
+        roles::create(conn, &caller.0, &app, &command)
     })
     .await?;
     Ok(HttpResponse::Created().json(json!({ "role": role_full(&role) })))
@@ -140,18 +141,14 @@ pub async fn update_role(
     path: web::Path<(String, String)>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::role(&body.json()?);
     let (app, role) = path.into_inner();
-    let (role, changed) = db::with_conn(&state.pool, move |conn| {
-        roles::update(conn, &caller.0, &app, &role, &body)
+    let updated = db::with_conn(&state.pool, move |conn| {
+        roles::update(conn, &caller.0, &app, &role, &command)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(values_updated(
-        &role_full(&role),
-        &["name"],
-        "role",
-        changed,
-    )))
+    let full = role_full(&updated.after);
+    Ok(HttpResponse::Ok().json(values_updated(&full, &updated.changed, "role")))
 }
 
 #[utoipa::path(delete, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", operation_id = "keyrock_delete_role", security(("x_auth_token" = [])),
@@ -204,11 +201,11 @@ pub async fn create_permission(
     path: web::Path<String>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::permission(&body.json()?);
     let app = path.into_inner();
     let level = state.settings.pdp_level.domain();
     let permission = db::with_conn(&state.pool, move |conn| {
-        permissions::create(conn, &caller.0, &app, &body, level)
+        permissions::create(conn, &caller.0, &app, &command, level)
     })
     .await?;
     Ok(HttpResponse::Created().json(json!({ "permission": permission_created(&permission) })))
@@ -245,20 +242,15 @@ pub async fn update_permission(
     path: web::Path<(String, String)>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::permission(&body.json()?);
     let (app, permission) = path.into_inner();
     let level = state.settings.pdp_level.domain();
-    let (permission, changed) = db::with_conn(&state.pool, move |conn| {
-        permissions::update(conn, &caller.0, &app, &permission, &body, level)
+    let updated = db::with_conn(&state.pool, move |conn| {
+        permissions::update(conn, &caller.0, &app, &permission, &command, level)
     })
     .await?;
-    let anything = !changed.is_empty();
-    Ok(HttpResponse::Ok().json(values_updated(
-        &permission_full(&permission),
-        &changed,
-        "permission",
-        anything,
-    )))
+    let full = permission_full(&updated.after);
+    Ok(HttpResponse::Ok().json(values_updated(&full, &updated.changed, "permission")))
 }
 
 #[utoipa::path(delete, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_delete_permission", security(("x_auth_token" = [])),

@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use keyrock_idm::users;
 use serde_json::json;
 
+use super::commands;
 use super::extract::{KeyrockCaller, RawBody};
 use super::views::{user_created, user_full, user_list_entry, values_updated};
 use super::ApiError;
@@ -32,10 +33,11 @@ pub async fn create(
     caller: KeyrockCaller,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::new_user(&body.json()?);
     let now = time::OffsetDateTime::now_utc();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
-    let user = db::blocking(move || users::create(&pool, &hasher, &caller.0, &body, now)).await?;
+    let user =
+        db::blocking(move || users::create(&pool, &hasher, &caller.0, &command, now)).await?;
     Ok(HttpResponse::Created().json(json!({ "user": user_created(&user) })))
 }
 
@@ -68,15 +70,14 @@ pub async fn update(
     path: web::Path<String>,
     body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.json()?;
+    let command = commands::user_changes(&body.json()?);
     let id = path.into_inner();
     let now = time::OffsetDateTime::now_utc();
     let (pool, hasher) = (state.pool.clone(), state.hasher.clone());
     let outcome =
-        db::blocking(move || users::update(&pool, &hasher, &caller.0, &id, &body, now)).await?;
-    let full = user_full(&outcome.user);
-    let anything = !outcome.changed.is_empty() || outcome.password_changed;
-    Ok(HttpResponse::Ok().json(values_updated(&full, &outcome.changed, "user", anything)))
+        db::blocking(move || users::update(&pool, &hasher, &caller.0, &id, &command, now)).await?;
+    let full = user_full(&outcome.after);
+    Ok(HttpResponse::Ok().json(values_updated(&full, &outcome.changed, "user")))
 }
 
 #[utoipa::path(delete, path = "/v1/users/{user_id}", tag = "keyrock", operation_id = "keyrock_delete_user", security(("x_auth_token" = [])),

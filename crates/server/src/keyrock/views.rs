@@ -78,10 +78,11 @@ pub fn token_user(u: &User) -> Value {
     })
 }
 
-/// `values_updated` for the named fields, encoded as in the GET response; or Keyrock's
-/// "Request don't change ..." message when nothing changed.
-pub fn values_updated(full: &Value, changed: &[&str], kind: &str, anything_changed: bool) -> Value {
-    if !anything_changed {
+/// `values_updated` for the changed fields, encoded as in the GET response; or Keyrock's
+/// "Request don't change ..." message when nothing changed. A changed field the GET
+/// response does not show (a password) counts as a change but is not echoed.
+pub fn values_updated(full: &Value, changed: &[&str], kind: &str) -> Value {
+    if changed.is_empty() {
         return json!({
             "message": format!("Request don't change the {kind} parameters"),
             "code": 200,
@@ -90,10 +91,9 @@ pub fn values_updated(full: &Value, changed: &[&str], kind: &str, anything_chang
     }
     let mut out = serde_json::Map::new();
     for field in changed {
-        out.insert(
-            (*field).to_owned(),
-            full.get(*field).cloned().unwrap_or(Value::Null),
-        );
+        if let Some(value) = full.get(*field) {
+            out.insert((*field).to_owned(), value.clone());
+        }
     }
     json!({ "values_updated": out })
 }
