@@ -8,7 +8,7 @@ use storage::{to_db_time, write_tx, DbConn};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::error::{NO_PERMISSION_ON_ALBUM, WRONG_TOKEN_TYPE};
-use crate::params::Params;
+use crate::params::{PageParams, Param};
 use crate::principal::KheopsPrincipal;
 use crate::tokens::{self, Listed, ID_LEN};
 use crate::users::{self, UserInfo};
@@ -220,7 +220,7 @@ struct AlbumFields {
 }
 
 /// Form names of the six album-wide permissions, in storage order.
-const FLAG_PARAMS: [&str; 6] = [
+pub const FLAG_PARAMS: [&str; 6] = [
     "addUser",
     "downloadSeries",
     "sendSeries",
@@ -229,8 +229,12 @@ const FLAG_PARAMS: [&str; 6] = [
     "writeComments",
 ];
 
-fn checked_text(form: &Params, name: &str, max: usize) -> Result<Option<String>, KheopsError> {
-    let Some(raw) = form.get(name) else {
+fn checked_text(
+    value: Option<String>,
+    name: &str,
+    max: usize,
+) -> Result<Option<String>, KheopsError> {
+    let Some(raw) = value else {
         return Ok(None);
     };
     let value = raw.trim();
@@ -243,19 +247,46 @@ fn checked_text(form: &Params, name: &str, max: usize) -> Result<Option<String>,
     Ok(Some(value.to_owned()))
 }
 
+/// The form of `POST /albums` and `PATCH /albums/{album}`. `flags` are in the order of
+/// [`FLAG_PARAMS`].
+#[derive(Debug)]
+pub struct AlbumForm {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub flags: [Param<bool>; 6],
+}
+
+impl Default for AlbumForm {
+    fn default() -> Self {
+        AlbumForm {
+            name: None,
+            description: None,
+            flags: [Ok(None), Ok(None), Ok(None), Ok(None), Ok(None), Ok(None)],
+        }
+    }
+}
+
+/// What `GET /albums` asks for.
+#[derive(Debug)]
+pub struct AlbumQuery {
+    pub page: PageParams,
+    pub can_create_capability_token: Param<bool>,
+    pub sort: Option<String>,
+}
+
 impl AlbumFields {
-    fn parse(form: &Params, creating: bool) -> Result<Self, KheopsError> {
-        let name = checked_text(form, "name", MAX_NAME_CHARS)?;
+    fn check(form: AlbumForm, creating: bool) -> Result<Self, KheopsError> {
+        let name = checked_text(form.name, "name", MAX_NAME_CHARS)?;
         // An empty value is absent (kheops.md 1.2); blanks only are empty after trimming.
         if name.as_deref().is_some_and(str::is_empty) || (name.is_none() && creating) {
             return Err(KheopsError::BadForm(
                 "Param 'name' can not be empty".to_owned(),
             ));
         }
-        let description = checked_text(form, "description", MAX_DESCRIPTION_CHARS)?;
+        let description = checked_text(form.description, "description", MAX_DESCRIPTION_CHARS)?;
         let mut flags = [None; 6];
-        for (slot, param) in flags.iter_mut().zip(FLAG_PARAMS) {
-            *slot = form.bool(param)?;
+        for (slot, given) in flags.iter_mut().zip(form.flags) {
+            *slot = given?;
         }
         Ok(AlbumFields {
             name,
@@ -269,11 +300,11 @@ impl AlbumFields {
 pub fn create(
     conn: &mut DbConn,
     principal: &KheopsPrincipal,
-    form: &Params,
+    form: AlbumForm,
     now: OffsetDateTime,
 ) -> Result<AlbumView, KheopsError> {
     let user = principal.require_not_album_scope()?.clone();
-    let fields = AlbumFields::parse(form, true)?;
+    let fields = AlbumFields::check(form, true)?;
     let now = to_db_time(truncate_ms(now));
     write_tx(conn, |c| {
         let id = loop {
@@ -386,12 +417,12 @@ fn parse_sort(value: Option<&str>) -> Result<(SortKey, bool), KheopsError> {
 pub fn list(
     conn: &mut DbConn,
     principal: &KheopsPrincipal,
-    query: &Params,
+    query: AlbumQuery,
 ) -> Result<Listed<AlbumView>, KheopsError> {
     let user = principal.require_not_album_scope()?.clone();
-    let page = query.page()?;
-    let admin_only = query.bool("canCreateCapabilityToken")?.unwrap_or(false);
-    let (key, descending) = parse_sort(query.get("sort"))?;
+    let page = query.page.page()?;
+    let admin_only = query.can_create_capability_token?.unwrap_or(false);
+    let (key, descending) = parse_sort(query.sort.as_deref())?;
     let mut memberships = album_users::table
         .inner_join(albums::table.on(albums::id.eq(album_users::album_id)))
         .filter(album_users::user_id.eq(&user.sub))
@@ -440,9 +471,9 @@ pub fn get(
     conn: &mut DbConn,
     principal: &KheopsPrincipal,
     album_id: &str,
-    query: &Params,
+    include_users: Param<bool>,
 ) -> Result<AlbumView, KheopsError> {
-    let include_users = query.bool("includeUsers")?.unwrap_or(false);
+    let include_users = include_users?.unwrap_or(false);
     if let KheopsPrincipal::AlbumCapability { .. } = principal {
         principal.album_scope_check(album_id, |grant| {
             if include_users {
@@ -480,7 +511,7 @@ pub fn update(
     conn: &mut DbConn,
     principal: &KheopsPrincipal,
     album_id: &str,
-    form: &Params,
+    form: AlbumForm,
     now: OffsetDateTime,
 ) -> Result<AlbumView, KheopsError> {
     refuse_album_token(principal, album_id)?;
@@ -491,7 +522,7 @@ pub fn update(
                 "The user must be an admin for editing name, description or permissions",
             ));
         }
-        let fields = AlbumFields::parse(form, false)?;
+        let fields = AlbumFields::check(form, false)?;
         let [add_user, download, send, delete, add_series, comments] = fields.flags;
         // Absent fields are `None` and left out of the UPDATE; the event time always moves.
         diesel::update(albums::table.filter(albums::id.eq(album_id)))
@@ -534,10 +565,10 @@ pub fn members(
     conn: &mut DbConn,
     principal: &KheopsPrincipal,
     album_id: &str,
-    query: &Params,
+    page: PageParams,
 ) -> Result<Listed<Member>, KheopsError> {
     refuse_album_token_on_user_endpoint(principal, album_id)?;
-    let page = query.page()?;
+    let page = page.page()?;
     membership(conn, album_id, principal.user())?;
     let all = all_members(conn, album_id)?;
     let total = all.len() as i64;

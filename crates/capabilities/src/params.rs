@@ -1,98 +1,50 @@
-//! Form and query parameters as KHEOPS reads them (kheops.md 1.2): the first occurrence of
-//! a name wins, an empty value counts as absent, booleans are `true`/`false` in any case,
-//! times are RFC 3339 with an offset.
+//! Request parameters as KHEOPS's rules see them (kheops.md 1.2): the family decodes form
+//! and query pairs (first occurrence wins, empty is absent, booleans and integers by their
+//! spelling) into [`Param`]s; times are read here, RFC 3339 with an offset.
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::{truncate_ms, KheopsError};
 
-/// Which kind of parameter failed, for the error message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Form,
-    Query,
-}
-
-impl Source {
-    fn error(self, detail: String) -> KheopsError {
-        match self {
-            Source::Form => KheopsError::BadForm(detail),
-            Source::Query => KheopsError::BadQuery(detail),
-        }
-    }
-}
-
-/// Decoded name/value pairs of a form body or a query string.
-#[derive(Debug, Clone, Default)]
-pub struct Params {
-    pairs: Vec<(String, String)>,
-    source: Option<Source>,
-}
-
-impl Params {
-    pub fn new(pairs: Vec<(String, String)>, source: Source) -> Self {
-        Params {
-            pairs,
-            source: Some(source),
-        }
-    }
-
-    fn source(&self) -> Source {
-        self.source.unwrap_or(Source::Form)
-    }
-
-    /// The first value given for `name`, unless it is empty.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    }
-
-    /// A boolean parameter; absent is `None`.
-    pub fn bool(&self, name: &str) -> Result<Option<bool>, KheopsError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(_) => Err(self
-                .source()
-                .error(format!("Param '{name}' must be 'true' or 'false'"))),
-        }
-    }
-
-    /// A non-negative base-10 integer; absent is `None`.
-    pub fn non_negative(&self, name: &str) -> Result<Option<u64>, KheopsError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
-                // Beyond u64 is still "a very large number": saturate rather than refuse.
-                Ok(Some(v.parse::<u64>().unwrap_or(u64::MAX)))
-            }
-            Some(_) => Err(self
-                .source()
-                .error(format!("Param '{name}' must be a non-negative integer"))),
-        }
-    }
-
-    /// `limit` (default 100, capped at 1000) and `offset` (default 0) of list endpoints.
-    pub fn page(&self) -> Result<Page, KheopsError> {
-        let limit = self.non_negative("limit")?.unwrap_or(100).min(1000);
-        let offset = self.non_negative("offset")?.unwrap_or(0);
-        Ok(Page {
-            limit: limit as i64,
-            offset: i64::try_from(offset).unwrap_or(i64::MAX),
-        })
-    }
-}
+/// A typed request parameter as the family decoded it: absent, a value, or refused with
+/// KHEOPS's message for its spelling ("must be 'true' or 'false'", ...). Commands carry
+/// them unopened, so the domain raises a refusal at its place in KHEOPS's order.
+pub type Param<T> = Result<Option<T>, KheopsError>;
 
 /// A window of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub limit: i64,
     pub offset: i64,
+}
+
+/// `limit` and `offset` of a list request, as given.
+#[derive(Debug)]
+pub struct PageParams {
+    pub limit: Param<u64>,
+    pub offset: Param<u64>,
+}
+
+impl Default for PageParams {
+    fn default() -> Self {
+        PageParams {
+            limit: Ok(None),
+            offset: Ok(None),
+        }
+    }
+}
+
+impl PageParams {
+    /// `limit` (default 100, capped at 1000) and `offset` (default 0).
+    pub fn page(self) -> Result<Page, KheopsError> {
+        let limit = self.limit?.unwrap_or(100).min(1000);
+        let offset = self.offset?.unwrap_or(0);
+        Ok(Page {
+            limit: limit as i64,
+            offset: i64::try_from(offset).unwrap_or(i64::MAX),
+        })
+    }
 }
 
 /// A request time (kheops.md 1.2): RFC 3339 with an offset, or KHEOPS's form without
@@ -164,21 +116,5 @@ mod tests {
         let t = parse_time("2021-06-09T17:30:20.123456+02:00").unwrap();
         assert_eq!(t.hour(), 15);
         assert_eq!(t.nanosecond(), 123_000_000);
-    }
-
-    #[test]
-    fn booleans_and_empties() {
-        let p = Params::new(
-            vec![
-                ("a".into(), "TRUE".into()),
-                ("a".into(), "false".into()),
-                ("b".into(), "".into()),
-                ("c".into(), "yes".into()),
-            ],
-            Source::Form,
-        );
-        assert_eq!(p.bool("a").unwrap(), Some(true));
-        assert_eq!(p.bool("b").unwrap(), None);
-        assert!(matches!(p.bool("c"), Err(KheopsError::BadForm(_))));
     }
 }

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::albums::{self, is_well_formed_id};
 use crate::error::{NO_PERMISSION_ON_ALBUM, WRONG_TOKEN_TYPE};
-use crate::params::{parse_time, Params};
+use crate::params::{parse_time, PageParams, Param};
 use crate::principal::KheopsPrincipal;
 use crate::users::{self, UserInfo};
 use crate::{truncate_ms, KheopsError, LEEWAY};
@@ -174,6 +174,70 @@ fn view(conn: &mut DbConn, capability: Capability) -> Result<CapabilityView, Khe
     })
 }
 
+/// A token's scope: all of its creator's rights, or one album's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeType {
+    User,
+    Album,
+}
+
+impl ScopeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeType::User => "user",
+            ScopeType::Album => "album",
+        }
+    }
+
+    /// `user` or `album`, in any case.
+    pub fn parse(s: &str) -> Option<Self> {
+        [ScopeType::User, ScopeType::Album]
+            .into_iter()
+            .find(|t| s.eq_ignore_ascii_case(t.as_str()))
+    }
+}
+
+/// What `POST /capabilities` asks for (kheops.md 5.4). Text fields are absent when not
+/// sent or empty; times are read by the domain's rules.
+#[derive(Debug)]
+pub struct CreateCapability {
+    pub title: Option<String>,
+    pub scope_type: Option<String>,
+    pub album: Option<String>,
+    pub read_permission: Param<bool>,
+    pub appropriate_permission: Param<bool>,
+    pub download_permission: Param<bool>,
+    pub write_permission: Param<bool>,
+    pub not_before_time: Option<String>,
+    pub expiration_time: Option<String>,
+}
+
+impl Default for CreateCapability {
+    fn default() -> Self {
+        CreateCapability {
+            title: None,
+            scope_type: None,
+            album: None,
+            read_permission: Ok(None),
+            appropriate_permission: Ok(None),
+            download_permission: Ok(None),
+            write_permission: Ok(None),
+            not_before_time: None,
+            expiration_time: None,
+        }
+    }
+}
+
+/// What `GET /capabilities` asks for (kheops.md 5.5).
+#[derive(Debug)]
+pub struct CapabilityQuery {
+    pub valid: Param<bool>,
+    pub page: PageParams,
+    pub album: Option<String>,
+    /// A creator, by sub or email.
+    pub user: Option<String>,
+}
+
 /// The validated create request, checks 2-14 of kheops.md 5.4.
 struct CreateRequest {
     title: String,
@@ -195,13 +259,13 @@ fn bad_query(detail: &str) -> KheopsError {
 }
 
 impl CreateRequest {
-    fn parse(
-        form: &Params,
+    fn check(
+        form: CreateCapability,
         lifetimes: Lifetimes,
         now: OffsetDateTime,
     ) -> Result<Self, KheopsError> {
         let title = form
-            .get("title")
+            .title
             .ok_or_else(|| bad_form("Param 'title' is required"))?;
         let title_chars = title.chars().count();
         if title_chars > MAX_TITLE_CHARS {
@@ -210,12 +274,12 @@ impl CreateRequest {
             )));
         }
         let scope_type = form
-            .get("scope_type")
+            .scope_type
             .ok_or_else(|| bad_form("Param 'scope_type' is required"))?;
-        let read = form.bool("read_permission")?.unwrap_or(false);
-        let appropriate = form.bool("appropriate_permission")?.unwrap_or(false);
-        let download = form.bool("download_permission")?.unwrap_or(false);
-        let write = form.bool("write_permission")?.unwrap_or(false);
+        let read = form.read_permission?.unwrap_or(false);
+        let appropriate = form.appropriate_permission?.unwrap_or(false);
+        let download = form.download_permission?.unwrap_or(false);
+        let write = form.write_permission?.unwrap_or(false);
         if appropriate && !read {
             return Err(bad_query(
                 "'appropriate_permission' is available only if 'read_permission' is true",
@@ -226,31 +290,24 @@ impl CreateRequest {
                 "'download_permission' is available only if 'read_permission' is true",
             ));
         }
-        let not_before = match form.get("not_before_time") {
-            Some(v) => parse_time(v)
+        let not_before = match form.not_before_time {
+            Some(v) => parse_time(&v)
                 .ok_or_else(|| bad_query("An error occurred while parsing 'not_before_time'"))?,
             None => now,
         };
-        let expiration = match form.get("expiration_time") {
-            Some(v) => parse_time(v)
+        let expiration = match form.expiration_time {
+            Some(v) => parse_time(&v)
                 .ok_or_else(|| bad_query("An error occurred while parsing 'expiration_time'"))?,
             None => now + lifetimes.default,
         };
-        let album_scope = if scope_type.eq_ignore_ascii_case("album") {
-            true
-        } else if scope_type.eq_ignore_ascii_case("user") {
-            false
-        } else {
-            return Err(bad_query("'scope_type' must be 'user' or 'album'"));
+        let scope = ScopeType::parse(&scope_type)
+            .ok_or_else(|| bad_query("'scope_type' must be 'user' or 'album'"))?;
+        let album_id = match scope {
+            ScopeType::Album => Some(form.album.ok_or_else(|| {
+                bad_query("'album' query parameter must be set with an album id")
+            })?),
+            ScopeType::User => None,
         };
-        let album_id =
-            if album_scope {
-                Some(form.get("album").map(str::to_owned).ok_or_else(|| {
-                    bad_query("'album' query parameter must be set with an album id")
-                })?)
-            } else {
-                None
-            };
         if expiration <= not_before {
             return Err(bad_form(
                 "'expiration_time' must be after 'not_before_time'",
@@ -266,7 +323,7 @@ impl CreateRequest {
             )));
         }
         Ok(CreateRequest {
-            title: title.to_owned(),
+            title,
             album_id,
             read,
             write,
@@ -282,13 +339,13 @@ impl CreateRequest {
 pub fn create(
     conn: &mut DbConn,
     principal: &KheopsPrincipal,
-    form: &Params,
+    form: CreateCapability,
     lifetimes: Lifetimes,
     now: OffsetDateTime,
 ) -> Result<NewCapability, KheopsError> {
     let user = principal.require_user_credential()?.clone();
     let now = truncate_ms(now);
-    let request = CreateRequest::parse(form, lifetimes, now)?;
+    let request = CreateRequest::check(form, lifetimes, now)?;
     write_tx(conn, |c| {
         if let Some(album_id) = &request.album_id {
             // Locked until this token is stored, so a demotion racing with it either
@@ -309,7 +366,11 @@ pub fn create(
                 capabilities::id.eq(&id),
                 capabilities::secret_sha256.eq(sha256_hex(&secret)),
                 capabilities::title.eq(&request.title),
-                capabilities::scope_type.eq(if album_scope { "album" } else { "user" }),
+                capabilities::scope_type.eq(if album_scope {
+                    ScopeType::Album.as_str()
+                } else {
+                    ScopeType::User.as_str()
+                }),
                 capabilities::album_id.eq(&request.album_id),
                 capabilities::user_id.eq(&user.sub),
                 capabilities::read_permission.eq(flag(request.read)),
@@ -351,13 +412,13 @@ pub struct Listed<T> {
 pub fn list(
     conn: &mut DbConn,
     principal: &KheopsPrincipal,
-    query: &Params,
+    query: CapabilityQuery,
     now: OffsetDateTime,
 ) -> Result<Listed<CapabilityView>, KheopsError> {
     let caller = principal.require_user_credential()?.clone();
-    let valid_only = query.bool("valid")?.unwrap_or(false);
-    let page = query.page()?;
-    let album = query.get("album").map(str::to_owned);
+    let valid_only = query.valid?.unwrap_or(false);
+    let page = query.page.page()?;
+    let album = query.album;
     if let Some(album_id) = &album {
         match albums::admin_flag(conn, album_id, &caller.sub)? {
             None => return Err(KheopsError::AlbumNotFound),
@@ -365,7 +426,7 @@ pub fn list(
             Some(true) => {}
         }
     }
-    let creator = match query.get("user") {
+    let creator = match &query.user {
         Some(reference) => Some(users::find_by_reference(conn, reference)?.sub),
         None => None,
     };

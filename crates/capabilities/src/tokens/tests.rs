@@ -7,7 +7,6 @@ use time::macros::datetime;
 
 use super::*;
 use crate::albums;
-use crate::params::Source;
 
 const T0: OffsetDateTime = datetime!(2026-01-01 12:00:00 UTC);
 
@@ -34,14 +33,22 @@ fn store() -> (Pool, KheopsPrincipal) {
     (pool, KheopsPrincipal::User(UserInfo::from(&user)))
 }
 
-fn form(pairs: &[(&str, &str)]) -> Params {
-    Params::new(
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        Source::Form,
-    )
+/// A create command from form pairs (booleans spelled `true`).
+fn form(pairs: &[(&str, &str)]) -> CreateCapability {
+    let mut cmd = CreateCapability::default();
+    for (name, value) in pairs {
+        let text = Some((*value).to_owned());
+        match *name {
+            "title" => cmd.title = text,
+            "scope_type" => cmd.scope_type = text,
+            "album" => cmd.album = text,
+            "not_before_time" => cmd.not_before_time = text,
+            "expiration_time" => cmd.expiration_time = text,
+            "read_permission" => cmd.read_permission = Ok(Some(*value == "true")),
+            other => panic!("no test mapping for {other}"),
+        }
+    }
+    cmd
 }
 
 fn usable_at(conn: &mut DbConn, secret: &str, at: OffsetDateTime) -> bool {
@@ -56,7 +63,7 @@ fn the_validity_window_has_five_seconds_of_leeway_on_both_ends() {
     let created = create(
         conn,
         &jane,
-        &form(&[
+        form(&[
             ("title", "t"),
             ("scope_type", "user"),
             ("not_before_time", "2026-01-01T13:00:00Z"),
@@ -91,7 +98,7 @@ fn the_maximum_lifetime_has_five_seconds_of_tolerance() {
         create(
             conn,
             &jane,
-            &form(&[
+            form(&[
                 ("title", "t"),
                 ("scope_type", "user"),
                 ("expiration_time", expiration),
@@ -112,7 +119,7 @@ fn the_maximum_lifetime_has_five_seconds_of_tolerance() {
     let created = create(
         conn,
         &jane,
-        &form(&[("title", "t"), ("scope_type", "USER")]),
+        form(&[("title", "t"), ("scope_type", "USER")]),
         lifetimes,
         T0,
     )
@@ -128,15 +135,22 @@ fn the_maximum_lifetime_has_five_seconds_of_tolerance() {
 fn an_album_token_dies_with_its_album_when_the_last_member_leaves() {
     let (pool, jane) = store();
     let conn = &mut pool.get().unwrap();
-    let albums::AlbumView::Full { album, .. } =
-        albums::create(conn, &jane, &form(&[("name", "Study")]), T0).unwrap()
-    else {
+    let albums::AlbumView::Full { album, .. } = albums::create(
+        conn,
+        &jane,
+        albums::AlbumForm {
+            name: Some("Study".into()),
+            ..Default::default()
+        },
+        T0,
+    )
+    .unwrap() else {
         panic!("a member sees the full album");
     };
     let created = create(
         conn,
         &jane,
-        &form(&[
+        form(&[
             ("title", "viewer"),
             ("scope_type", "album"),
             ("album", &album.id),

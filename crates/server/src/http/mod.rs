@@ -4,6 +4,7 @@
 //! renders a [`HttpError`] in its own envelope through its one error mapper.
 
 pub mod body;
+pub mod params;
 pub mod route;
 pub mod text;
 

@@ -22,9 +22,9 @@ pub async fn create(
 ) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Form, true)?;
     let credential = extract::credential(&req)?;
-    let form = extract::form(&req, payload).await?;
+    let form = extract::form(&req, payload).await?.album_form();
     let album = run(&state, credential, move |conn, principal, now| {
-        albums::create(conn, principal, &form, now)
+        albums::create(conn, principal, form, now)
     })
     .await?;
     Ok(HttpResponse::Created().json(views::album(&album)))
@@ -43,7 +43,7 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Kheops
     let credential = extract::credential(&req)?;
     let query = extract::query(&req)?;
     let page = run(&state, credential, move |conn, principal, _| {
-        albums::list(conn, principal, &query)
+        albums::list(conn, principal, query.album_query())
     })
     .await?;
     Ok(listed(
@@ -68,7 +68,7 @@ pub async fn get(
     let query = extract::query(&req)?;
     let album_id = path.into_inner();
     let album = run(&state, credential, move |conn, principal, _| {
-        albums::get(conn, principal, &album_id, &query)
+        albums::get(conn, principal, &album_id, query.bool("includeUsers"))
     })
     .await?;
     Ok(HttpResponse::Ok().json(views::album(&album)))
@@ -92,10 +92,10 @@ pub async fn update(
 ) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Form, true)?;
     let credential = extract::credential(&req)?;
-    let form = extract::form(&req, payload).await?;
+    let form = extract::form(&req, payload).await?.album_form();
     let album_id = path.into_inner();
     let album = run(&state, credential, move |conn, principal, now| {
-        albums::update(conn, principal, &album_id, &form, now)
+        albums::update(conn, principal, &album_id, form, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(views::album(&album)))
@@ -138,7 +138,7 @@ pub async fn members(
     let query = extract::query(&req)?;
     let album_id = path.into_inner();
     let page = run(&state, credential, move |conn, principal, _| {
-        albums::members(conn, principal, &album_id, &query)
+        albums::members(conn, principal, &album_id, query.page())
     })
     .await?;
     Ok(listed(

@@ -29,10 +29,10 @@ pub async fn create(
 ) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Form, true)?;
     let credential = extract::credential(&req)?;
-    let form = extract::form(&req, payload).await?;
+    let command = extract::form(&req, payload).await?.create_capability();
     let lifetimes = state.settings.capability_lifetimes();
     let created = run(&state, credential, move |conn, principal, now| {
-        tokens::create(conn, principal, &form, lifetimes, now)
+        tokens::create(conn, principal, command, lifetimes, now)
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -52,9 +52,9 @@ pub async fn create(
 pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Ignored, true)?;
     let credential = extract::credential(&req)?;
-    let query = extract::query(&req)?;
+    let command = extract::query(&req)?.capability_query();
     let page = run(&state, credential, move |conn, principal, now| {
-        tokens::list(conn, principal, &query, now)
+        tokens::list(conn, principal, command, now)
     })
     .await?;
     let items = page
@@ -119,7 +119,7 @@ pub async fn introspect(
     extract::negotiate(&req, Body::Form, true)?;
     // A body that does not decode carries no valid token: inactive, never an error (5.8).
     let token = match extract::form(&req, payload).await {
-        Ok(form) => form.get("token").map(str::to_owned),
+        Ok(form) => form.text("token"),
         Err(KheopsApiError::Domain(::capabilities::KheopsError::BadForm(_))) => None,
         Err(e) => return Err(e),
     };

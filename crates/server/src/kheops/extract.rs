@@ -5,11 +5,12 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use base64::Engine;
-use capabilities::params::{Params, Source};
 use capabilities::KheopsError;
 
+use super::commands::{KheopsParams, Source};
 use super::KheopsApiError;
 use crate::http::body;
+use crate::http::params::Params;
 use crate::http::text::{self, DecodeError};
 
 /// What an endpoint accepts as its body.
@@ -102,14 +103,20 @@ pub fn credential(req: &HttpRequest) -> Result<String, KheopsApiError> {
 }
 
 /// The query string's parameters.
-pub fn query(req: &HttpRequest) -> Result<Params, KheopsApiError> {
+pub fn query(req: &HttpRequest) -> Result<KheopsParams, KheopsApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|_| KheopsError::BadQuery("The query string is not valid".to_owned()))?;
-    Ok(Params::new(pairs, Source::Query))
+    Ok(KheopsParams {
+        params: Params::new(pairs),
+        source: Source::Query,
+    })
 }
 
 /// The form body's parameters (an empty body has none), read by the kit's bounded reader.
-pub async fn form(req: &HttpRequest, payload: web::Payload) -> Result<Params, KheopsApiError> {
+pub async fn form(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<KheopsParams, KheopsApiError> {
     let body = body::read(req, payload.into_inner()).await?;
     let pairs = text::form(&body).map_err(|e| {
         KheopsError::BadForm(match e {
@@ -119,7 +126,10 @@ pub async fn form(req: &HttpRequest, payload: web::Payload) -> Result<Params, Kh
             }
         })
     })?;
-    Ok(Params::new(pairs, Source::Form))
+    Ok(KheopsParams {
+        params: Params::new(pairs),
+        source: Source::Form,
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod albums;
 mod capabilities;
+mod commands;
 mod error;
 mod extract;
 mod views;
