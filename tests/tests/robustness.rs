@@ -57,9 +57,53 @@ fn a_panic_inside_a_request_is_a_logged_500_and_the_server_goes_on() {
 #[test]
 fn the_panic_hook_route_exists_only_when_the_test_hooks_are_enabled() {
     let (server, _db) = Server::start();
-    server
-        .get("/__test/panic")
-        .assert_keyrock_error(404, "Path not found");
+    let resp = server.get("/__test/panic");
+    assert_eq!(resp.status, 404, "{}", resp.body);
+    assert_eq!(resp.json(), json!({"status": "not found"}));
+}
+
+#[test]
+fn each_family_answers_its_own_unknown_paths_and_no_family_answers_for_the_rest() {
+    let (server, _db) = Server::start();
+    for path in ["/v1/nope", "/v3/x/y", "/oauth2/nope", "/user/x"] {
+        server.get(path).assert_keyrock_error(404, "Path not found");
+    }
+    for path in ["/albums/a/b/c/d", "/api/capabilities/x/y", "/token/nope"] {
+        server
+            .get(path)
+            .assert_kheops_error(404, "Not Found", "This path is not served");
+    }
+    for path in ["/nope", "/api", "/v2/users", "/healthz"] {
+        let resp = server.get(path);
+        assert_eq!(resp.status, 404, "{path}: {}", resp.body);
+        assert_eq!(resp.json(), json!({"status": "not found"}), "{path}");
+    }
+}
+
+#[test]
+fn keyrock_json_is_matched_by_media_type_not_by_prefix() {
+    let (server, _db) = Server::start();
+    let admin = server.admin_token();
+    let body = br#"{"organization":{"name":"o"}}"#.to_vec();
+    for content_type in ["application/json-seq", "application/jsonx", "text/json"] {
+        server
+            .request("POST", "/v1/organizations")
+            .token(&admin)
+            .header("Content-Type", content_type)
+            .raw(body.clone())
+            .send()
+            .assert_keyrock_error(
+                400,
+                "Missing parameter: header Content-Type: application/json",
+            );
+    }
+    let resp = server
+        .request("POST", "/v1/organizations")
+        .token(&admin)
+        .header("Content-Type", "Application/JSON; charset=utf-8")
+        .raw(body)
+        .send();
+    assert_eq!(resp.status, 201, "{}", resp.body);
 }
 
 // ---------------------------------------------------------------------------------------

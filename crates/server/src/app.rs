@@ -7,7 +7,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next, NormalizePath, TrailingSlash};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use auth_core::password::PasswordHasher;
 
 use crate::settings::Settings;
@@ -151,7 +151,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     kheops::configure(cfg);
     #[cfg(debug_assertions)]
     crate::test_hooks::configure(cfg);
-    cfg.default_service(web::to(keyrock::path_not_found));
+    cfg.default_service(web::to(|req: HttpRequest| async move {
+        path_not_found(req.path())
+    }));
+}
+
+/// The 404 for a path no resource has, in the envelope of the family that owns the path;
+/// a path no family owns answers in the always-on endpoints' `{"status"}` shape.
+fn path_not_found(path: &str) -> HttpResponse {
+    if kheops::serves(path) {
+        http::error::not_found::<kheops::KheopsApiError>()
+    } else if keyrock::serves(path) {
+        http::error::not_found::<keyrock::ApiError>()
+    } else {
+        HttpResponse::NotFound().json(serde_json::json!({"status": "not found"}))
+    }
 }
 
 /// A path whose decoded form holds a control character names no resource (and would reach
@@ -167,10 +181,6 @@ async fn refuse_control_characters_in_path(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
-    let response = if kheops::serves(req.path()) {
-        kheops::path_not_found()
-    } else {
-        keyrock::path_not_found().await
-    };
+    let response = path_not_found(req.path());
     Ok(req.into_response(response).map_into_right_body())
 }

@@ -4,6 +4,9 @@
 //! renders a [`HttpError`] in its own envelope through its one error mapper.
 
 pub mod body;
+pub mod credentials;
+pub mod error;
+pub mod media;
 pub mod params;
 pub mod route;
 pub mod text;

@@ -2,11 +2,13 @@
 //! `{"error":{"message","code","title"}}` with the status repeated in `code`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
 use keyrock_idm::KeyrockError;
-use serde_json::json;
+use serde::Serialize;
 use storage::StorageError;
 
+use utoipa::ToSchema;
+
+use crate::http::error::{family_error, ErrorFormat};
 use crate::http::HttpError;
 
 /// A Keyrock failure: a domain outcome or an HTTP-level one.
@@ -80,25 +82,37 @@ impl ApiError {
     }
 }
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
+/// Keyrock's error body: `{"error":{"message","code","title"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyrockErrorBody {
+    pub error: KeyrockErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyrockErrorDetail {
+    pub message: String,
+    /// The HTTP status, repeated.
+    pub code: u16,
+    pub title: &'static str,
+}
+
+impl ErrorFormat for ApiError {
+    type Envelope = KeyrockErrorBody;
+
+    fn status(&self) -> StatusCode {
         self.parts().0
     }
 
-    fn error_response(&self) -> HttpResponse {
+    fn envelope(&self) -> KeyrockErrorBody {
         let (status, title, message) = self.parts();
-        if status.is_server_error() {
-            // Logged once, inside the request's span (so with its request id); the client
-            // sees only the generic message.
-            tracing::error!(error = %self, "request failed");
+        KeyrockErrorBody {
+            error: KeyrockErrorDetail {
+                message,
+                code: status.as_u16(),
+                title,
+            },
         }
-        let mut response = HttpResponse::build(status);
-        if status == StatusCode::REQUEST_TIMEOUT {
-            // The rest of the body may still be on its way: this connection is done.
-            response.force_close();
-        }
-        response.json(json!({
-            "error": {"message": message, "code": status.as_u16(), "title": title}
-        }))
     }
 }
+
+family_error!(ApiError);

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::{header, Method};
+use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpRequest};
 use auth_core::principal::UserPrincipal;
 use keyrock_idm::KeyrockError;
@@ -14,42 +14,20 @@ use serde_json::Value;
 use super::ApiError;
 use crate::app::AppState;
 use crate::db;
-use crate::http::body;
+use crate::http::credentials;
 use crate::http::text::{self, DecodeError};
+use crate::http::{body, media};
 
 /// The authenticated user behind a `/v1` call.
 pub struct KeyrockCaller(pub UserPrincipal);
 
 /// The caller's API token: `Authorization: Bearer <token>` if present, else `X-Auth-Token`.
 pub fn caller_token(req: &HttpRequest) -> Option<String> {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.trim().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| rest.trim().to_owned())
-        })
-        .filter(|t| !t.is_empty());
-    bearer.or_else(|| header_value(req, "x-auth-token"))
-}
-
-/// A non-empty header value as a string.
-pub fn header_value(req: &HttpRequest, name: &str) -> Option<String> {
-    req.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-pub fn content_type_is(req: &HttpRequest, prefix: &str) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with(prefix))
+    let bearer = credentials::authorization(req)
+        .ok()
+        .flatten()
+        .and_then(|a| a.bearer().map(str::to_owned));
+    bearer.or_else(|| credentials::header_text(req, "x-auth-token"))
 }
 
 impl FromRequest for KeyrockCaller {
@@ -58,7 +36,7 @@ impl FromRequest for KeyrockCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let needs_json = matches!(*req.method(), Method::POST | Method::PATCH | Method::PUT);
-        let content_type_ok = !needs_json || content_type_is(req, "application/json");
+        let content_type_ok = !needs_json || media::content_type_is(req, &mime::APPLICATION_JSON);
         let token = caller_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {

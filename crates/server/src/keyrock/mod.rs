@@ -17,8 +17,8 @@ use serde_json::json;
 
 pub use error::ApiError;
 
+use crate::http;
 use crate::http::route::{self, Res};
-use crate::http::HttpError;
 use extract::KeyrockCaller;
 
 /// Routes of `/v1`, mounted again at `/v3`.
@@ -187,8 +187,14 @@ pub fn resource(path: &str) -> Res<ApiError> {
     route::resource(path)
 }
 
-pub async fn path_not_found() -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::from(HttpError::PathNotFound))
+async fn path_not_found() -> HttpResponse {
+    http::error::not_found::<ApiError>()
+}
+
+/// Whether `path` belongs to this family (for the family's own 404).
+pub fn serves(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    ["v1", "v3", "oauth2", "user"].contains(&first)
 }
 
 #[utoipa::path(get, path = "/v1", tag = "keyrock", operation_id = "keyrock_index",

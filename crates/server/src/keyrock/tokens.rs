@@ -4,18 +4,20 @@ use actix_web::{HttpRequest, HttpResponse};
 use keyrock_idm::tokens::{self, LoginInput, SubjectOwner};
 use serde_json::{json, Value};
 
-use super::extract::{caller_token, content_type_is, header_value, RawBody};
+use super::extract::{caller_token, RawBody};
 use super::views::{token_user, ts};
 use super::ApiError;
 use crate::app::State;
 use crate::db;
+use crate::http::credentials::header_text;
+use crate::http::media::content_type_is;
 use crate::http::text;
 
 /// JSON or form body; any other Content-Type, or a body that does not decode (control
 /// characters included), carries no credentials.
 fn login_input(req: &HttpRequest, body: RawBody) -> Result<LoginInput, ApiError> {
     let bytes = body.bytes()?;
-    if content_type_is(req, "application/json") {
+    if content_type_is(req, &mime::APPLICATION_JSON) {
         let Ok(Value::Object(map)) = text::json(&bytes) else {
             return Ok(LoginInput::default());
         };
@@ -26,7 +28,7 @@ fn login_input(req: &HttpRequest, body: RawBody) -> Result<LoginInput, ApiError>
             token: field("token"),
         });
     }
-    if content_type_is(req, "application/x-www-form-urlencoded") {
+    if content_type_is(req, &mime::APPLICATION_WWW_FORM_URLENCODED) {
         let pairs = text::form(&bytes).unwrap_or_default();
         let field = |key: &str| {
             pairs
@@ -79,7 +81,7 @@ pub async fn create(
         (status = 401, description = "Invalid email or password (every failure)")))]
 pub async fn inspect(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
     let auth = caller_token(&req);
-    let subject = header_value(&req, "x-subject-token");
+    let subject = header_text(&req, "x-subject-token");
     let now = time::OffsetDateTime::now_utc();
     let shown = subject.clone();
     let info = db::with_conn(&state.pool, move |conn| {
@@ -109,7 +111,7 @@ pub async fn inspect(req: HttpRequest, state: State) -> Result<HttpResponse, Api
         (status = 404, description = "Auth Token not found; Subject Token not found")))]
 pub async fn delete(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
     let auth = caller_token(&req);
-    let subject = header_value(&req, "x-subject-token");
+    let subject = header_text(&req, "x-subject-token");
     let now = time::OffsetDateTime::now_utc();
     db::with_conn(&state.pool, move |conn| {
         tokens::delete(conn, auth.as_deref(), subject.as_deref(), now)

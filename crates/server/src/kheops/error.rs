@@ -1,12 +1,15 @@
 //! The one KHEOPS error mapper: every failure becomes `{"message","detail"}` (kheops.md
 //! 1.3, 11); every 401 also carries Bearer and Basic challenges.
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
 use capabilities::KheopsError;
-use serde_json::json;
+use serde::Serialize;
 use storage::StorageError;
 
+use utoipa::ToSchema;
+
+use crate::http::error::{family_error, ErrorFormat};
 use crate::http::HttpError;
 
 /// A KHEOPS failure: a domain outcome or an HTTP-level one.
@@ -129,26 +132,34 @@ impl KheopsApiError {
     }
 }
 
-impl ResponseError for KheopsApiError {
-    fn status_code(&self) -> StatusCode {
+/// The KHEOPS error body (kheops.md 1.3).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KheopsErrorBody {
+    pub message: &'static str,
+    pub detail: String,
+}
+
+impl ErrorFormat for KheopsApiError {
+    type Envelope = KheopsErrorBody;
+
+    fn status(&self) -> StatusCode {
         self.parts().0
     }
 
-    fn error_response(&self) -> HttpResponse {
-        let (status, message, detail) = self.parts();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+    fn envelope(&self) -> KheopsErrorBody {
+        let (_, message, detail) = self.parts();
+        KheopsErrorBody { message, detail }
+    }
+
+    fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        if self.status() != StatusCode::UNAUTHORIZED {
+            return Vec::new();
         }
-        let mut response = HttpResponse::build(status);
-        if status == StatusCode::REQUEST_TIMEOUT {
-            // The rest of the body may still be on its way: this connection is done.
-            response.force_close();
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            response
-                .append_header((header::WWW_AUTHENTICATE, "Bearer realm=\"tessera\""))
-                .append_header((header::WWW_AUTHENTICATE, "Basic realm=\"tessera\""));
-        }
-        response.json(json!({"message": message, "detail": detail}))
+        ["Bearer realm=\"tessera\"", "Basic realm=\"tessera\""]
+            .into_iter()
+            .map(|c| (header::WWW_AUTHENTICATE, HeaderValue::from_static(c)))
+            .collect()
     }
 }
+
+family_error!(KheopsApiError);

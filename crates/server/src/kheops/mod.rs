@@ -16,7 +16,6 @@ use time::OffsetDateTime;
 pub use error::KheopsApiError;
 
 use crate::http::route::{self, Res};
-use crate::http::HttpError;
 
 use crate::app::State;
 use crate::db;
@@ -66,11 +65,6 @@ pub fn serves(path: &str) -> bool {
     let path = path.strip_prefix("/api").unwrap_or(path);
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     ["capabilities", "albums", "token"].contains(&first)
-}
-
-/// The KHEOPS 404 for a path no resource has.
-pub fn path_not_found() -> HttpResponse {
-    actix_web::ResponseError::error_response(&KheopsApiError::from(HttpError::PathNotFound))
 }
 
 /// Resolves the credential and runs the domain operation with the principal, on one
