@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use keyrock_idm::permissions::PdpLevel;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,32 +35,6 @@ pub enum Command {
 pub enum LogFormat {
     Text,
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PdpLevel {
-    Basic,
-    Payload,
-    Advanced,
-}
-
-impl PdpLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PdpLevel::Basic => "basic",
-            PdpLevel::Payload => "payload",
-            PdpLevel::Advanced => "advanced",
-        }
-    }
-
-    /// The level as the Keyrock domain's permission rules see it.
-    pub fn domain(self) -> keyrock_idm::permissions::PdpLevel {
-        match self {
-            PdpLevel::Basic => keyrock_idm::permissions::PdpLevel::Basic,
-            PdpLevel::Payload => keyrock_idm::permissions::PdpLevel::Payload,
-            PdpLevel::Advanced => keyrock_idm::permissions::PdpLevel::Advanced,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -186,7 +162,8 @@ pub struct Settings {
     )]
     pub session_lifetime: u32,
     /// Keyrock PDP level reported in idm_authorization_config
-    #[arg(long, global = true, env = "TESSERA_PDP_LEVEL", value_enum, default_value_t = PdpLevel::Basic)]
+    #[arg(long, global = true, env = "TESSERA_PDP_LEVEL", default_value_t = PdpLevel::Basic,
+          value_parser = pdp_level_parser())]
     pub pdp_level: PdpLevel,
     /// id_token signing algorithm
     #[arg(long, global = true, env = "TESSERA_OIDC_JWT_ALGORITHM", value_enum, default_value_t = JwtAlgorithm::Hs256)]
@@ -221,6 +198,12 @@ pub struct Settings {
         default_value_t = 31_536_000
     )]
     pub capability_max_lifetime: u32,
+}
+
+/// `basic`, `payload` or `advanced`, listed in `--help` like the other named choices.
+fn pdp_level_parser() -> impl TypedValueParser<Value = PdpLevel> {
+    PossibleValuesParser::new(PdpLevel::ALL.map(PdpLevel::as_str))
+        .try_map(|level| level.parse::<PdpLevel>())
 }
 
 /// The keys the TOML file may hold: the settings above, lower case, without the prefix.
