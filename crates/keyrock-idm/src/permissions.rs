@@ -15,12 +15,53 @@ use crate::vocabulary::InternalPermission;
 use crate::KeyrockError;
 
 /// The PDP level decides which rule kinds a permission may carry (keyrock.md 4.6, 6.6).
+/// Spelled `basic`, `payload` or `advanced` in the settings and the login answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PdpLevel {
     #[default]
     Basic,
     Payload,
     Advanced,
+}
+
+impl PdpLevel {
+    pub const ALL: [PdpLevel; 3] = [PdpLevel::Basic, PdpLevel::Payload, PdpLevel::Advanced];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PdpLevel::Basic => "basic",
+            PdpLevel::Payload => "payload",
+            PdpLevel::Advanced => "advanced",
+        }
+    }
+
+    /// The level itself: lets callers written against the server's former copy of this
+    /// enum (`settings.pdp_level.domain()`) compile until they drop the call.
+    pub fn domain(self) -> Self {
+        self
+    }
+}
+
+impl std::fmt::Display for PdpLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A PDP level spelled other than `basic`, `payload` or `advanced`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown PDP level {0:?} (expected basic, payload or advanced)")]
+pub struct UnknownPdpLevel(pub String);
+
+impl std::str::FromStr for PdpLevel {
+    type Err = UnknownPdpLevel;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PdpLevel::ALL
+            .into_iter()
+            .find(|level| level.as_str() == s)
+            .ok_or_else(|| UnknownPdpLevel(s.to_owned()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]

@@ -57,7 +57,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{bound}"),
     };
-    if settings.pdp_level == crate::settings::PdpLevel::Advanced {
+    if settings.pdp_level == keyrock_idm::permissions::PdpLevel::Advanced {
         tracing::warn!("TESSERA_PDP_LEVEL=advanced (AuthZForce) is not supported; PDP decisions will answer 501");
     }
     let state_pool = pool.clone();

@@ -15,23 +15,21 @@ mod timefmt;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use settings::{Cli, Command};
+use settings::{Cli, Command, LoadError};
 
 fn main() -> ExitCode {
-    if let Err(reason) = settings::load_config_file() {
-        eprintln!("tessera: {reason}");
-        return ExitCode::from(2);
-    }
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::load() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
-        Err(e) => {
+        Err(LoadError::Cli(e)) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(LoadError::Cli(e)) => {
             // One line, like every other bad setting.
             let text = e.to_string();
             let first = text.lines().next().unwrap_or_default();
             eprintln!("tessera: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+        Err(LoadError::File(reason)) => {
+            eprintln!("tessera: {reason}");
             return ExitCode::from(2);
         }
     };

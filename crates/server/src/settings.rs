@@ -1,10 +1,26 @@
-//! Every setting of operations.md: environment variables, an optional TOML file named by
-//! `TESSERA_CONFIG` (same keys, lower case, no prefix; the environment wins), defaults.
+//! Every setting of operations.md, one field of [`Settings`] each. Precedence: command-line
+//! flag, environment variable, the TOML file named by `TESSERA_CONFIG` (the field names as
+//! keys), default. clap reads the flags, the environment and the defaults; serde lays the
+//! file under the first two through the same struct, so the file knows exactly the settings.
 
+use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::parser::ValueSource;
+use clap::{
+    ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+};
+use keyrock_idm::permissions::PdpLevel;
+use serde::{Deserialize, Serialize};
+
+/// bcrypt costs accepted for new hashes.
+const BCRYPT_COSTS: RangeInclusive<i64> = 4..=31;
+/// Seconds a client may take to send a request body.
+const BODY_TIMEOUTS: RangeInclusive<i64> = 1..=3600;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,47 +45,26 @@ pub enum Command {
     Migrate,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PdpLevel {
-    Basic,
-    Payload,
-    Advanced,
-}
-
-impl PdpLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PdpLevel::Basic => "basic",
-            PdpLevel::Payload => "payload",
-            PdpLevel::Advanced => "advanced",
-        }
-    }
-
-    /// The level as the Keyrock domain's permission rules see it.
-    pub fn domain(self) -> keyrock_idm::permissions::PdpLevel {
-        match self {
-            PdpLevel::Basic => keyrock_idm::permissions::PdpLevel::Basic,
-            PdpLevel::Payload => keyrock_idm::permissions::PdpLevel::Payload,
-            PdpLevel::Advanced => keyrock_idm::permissions::PdpLevel::Advanced,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 pub enum JwtAlgorithm {
     #[value(name = "HS256")]
+    #[serde(rename = "HS256")]
     Hs256,
     #[value(name = "RS256")]
+    #[serde(rename = "RS256")]
     Rs256,
 }
 
-#[derive(Debug, Clone, Args)]
+/// The settings; the field names are the keys of the TOML file.
+#[derive(Debug, Clone, Args, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// sqlite://PATH (created with its folder if missing), sqlite::memory:, or postgres://user@host:port/db
     #[arg(
@@ -108,7 +103,7 @@ pub struct Settings {
     pub admin_password: Option<String>,
     /// bcrypt cost for new password hashes (4..=31)
     #[arg(long, global = true, env = "TESSERA_BCRYPT_COST", default_value_t = 10,
-          value_parser = clap::value_parser!(u32).range(4..=31))]
+          value_parser = clap::value_parser!(u32).range(BCRYPT_COSTS))]
     pub bcrypt_cost: u32,
     /// smtp://host:port or smtps://host:port; unset: mails are written as .eml files to the outbox
     #[arg(long, global = true, env = "TESSERA_SMTP_URL", hide_env_values = true)]
@@ -143,7 +138,7 @@ pub struct Settings {
     pub db_pool_size: Option<u32>,
     /// Longest time a client may take to send a whole request body, seconds (408 after it)
     #[arg(long, global = true, env = "TESSERA_BODY_TIMEOUT", default_value_t = 15,
-          value_parser = clap::value_parser!(u32).range(1..=3600))]
+          value_parser = clap::value_parser!(u32).range(BODY_TIMEOUTS))]
     pub body_timeout: u32,
     /// Lifetime of Keyrock API tokens, seconds
     #[arg(
@@ -186,7 +181,9 @@ pub struct Settings {
     )]
     pub session_lifetime: u32,
     /// Keyrock PDP level reported in idm_authorization_config
-    #[arg(long, global = true, env = "TESSERA_PDP_LEVEL", value_enum, default_value_t = PdpLevel::Basic)]
+    #[arg(long, global = true, env = "TESSERA_PDP_LEVEL", default_value_t = PdpLevel::Basic,
+          value_parser = pdp_level_parser())]
+    #[serde(with = "by_name")]
     pub pdp_level: PdpLevel,
     /// id_token signing algorithm
     #[arg(long, global = true, env = "TESSERA_OIDC_JWT_ALGORITHM", value_enum, default_value_t = JwtAlgorithm::Hs256)]
@@ -223,83 +220,152 @@ pub struct Settings {
     pub capability_max_lifetime: u32,
 }
 
-/// The keys the TOML file may hold: the settings above, lower case, without the prefix.
-const FILE_KEYS: &[&str] = &[
-    "database_url",
-    "bind",
-    "public_url",
-    "admin_email",
-    "admin_password",
-    "bcrypt_cost",
-    "smtp_url",
-    "mail_from",
-    "outbox_dir",
-    "log",
-    "log_format",
-    "workers",
-    "db_pool_size",
-    "body_timeout",
-    "api_token_lifetime",
-    "access_token_lifetime",
-    "refresh_token_lifetime",
-    "auth_code_lifetime",
-    "session_lifetime",
-    "pdp_level",
-    "oidc_jwt_algorithm",
-    "oauth_ask_authorization",
-    "oauth_allow_empty_state",
-    "oauth_public_grants",
-    "capability_default_lifetime",
-    "capability_max_lifetime",
-];
+/// `basic`, `payload` or `advanced`, listed in `--help` like the other named choices.
+fn pdp_level_parser() -> impl TypedValueParser<Value = PdpLevel> {
+    PossibleValuesParser::new(PdpLevel::ALL.map(PdpLevel::as_str))
+        .try_map(|level| level.parse::<PdpLevel>())
+}
 
-/// Reads the file named by `TESSERA_CONFIG`, if any, and exports each of its keys as the
-/// environment variable clap reads, unless the environment already sets it.
-pub fn load_config_file() -> Result<(), String> {
-    let Some(path) = std::env::var_os("TESSERA_CONFIG") else {
-        return Ok(());
-    };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read config file {}: {e}", path.to_string_lossy()))?;
-    let table: toml::Table = text.parse().map_err(|e| {
-        format!(
-            "config file {} is not valid TOML: {e}",
-            path.to_string_lossy()
-        )
-    })?;
-    for (key, value) in table {
-        if !FILE_KEYS.contains(&key.as_str()) {
-            return Err(format!(
-                "config file {}: unknown setting {key:?}",
-                path.to_string_lossy()
-            ));
-        }
-        let text = match value {
-            toml::Value::String(s) => s,
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Boolean(b) => b.to_string(),
-            other => {
-                return Err(format!(
-                    "config file {}: setting {key:?} must be a string, number or boolean, not {}",
-                    path.to_string_lossy(),
-                    other.type_str()
-                ))
-            }
-        };
-        let var = format!("TESSERA_{}", key.to_uppercase());
-        if std::env::var_os(&var).is_none() {
-            // Single-threaded here: main calls this before anything else runs.
-            std::env::set_var(var, text);
-        }
+/// Serde for a setting spelled by name (`Display` out, `FromStr` in).
+mod by_name {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<T: Display, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
     }
-    Ok(())
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(de::Error::custom)
+    }
+}
+
+/// Why the settings could not be read.
+#[derive(Debug)]
+pub enum LoadError {
+    /// From clap: a bad flag or environment value, or `--help`/`--version` (not failures).
+    Cli(clap::Error),
+    /// The TOML file: unreadable, not TOML, or a key or value that is not a setting.
+    File(String),
+}
+
+impl Cli {
+    /// The command line, the environment, and the file named by `TESSERA_CONFIG`.
+    pub fn load() -> Result<Cli, LoadError> {
+        let config = std::env::var_os("TESSERA_CONFIG").map(PathBuf::from);
+        Cli::load_from(std::env::args_os(), config.as_deref())
+    }
+
+    fn load_from(
+        args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+        config: Option<&Path>,
+    ) -> Result<Cli, LoadError> {
+        let matches = Cli::command()
+            .try_get_matches_from(args)
+            .map_err(LoadError::Cli)?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(LoadError::Cli)?;
+        if let Some(path) = config {
+            let file = read_toml(path).map_err(LoadError::File)?;
+            cli.settings = cli
+                .settings
+                .under_file(file, |key| given(&matches, key))
+                .map_err(|e| LoadError::File(format!("config file {}: {e}", path.display())))?;
+        }
+        Ok(cli)
+    }
+}
+
+fn read_toml(path: &Path) -> Result<toml::Table, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    text.parse::<toml::Table>().map_err(|e| {
+        // toml's own message spans several lines; the line number and message fit on one.
+        let line = e
+            .span()
+            .and_then(|span| text.get(..span.start))
+            .map(|before| format!(" at line {}", before.matches('\n').count() + 1))
+            .unwrap_or_default();
+        format!(
+            "config file {} is not valid TOML{line}: {}",
+            path.display(),
+            e.message().trim_end()
+        )
+    })
+}
+
+/// The names of the settings: the ids clap derives from the fields of [`Settings`].
+fn setting_names() -> BTreeSet<String> {
+    Settings::augment_args(clap::Command::new("settings"))
+        .get_arguments()
+        .map(|arg| arg.get_id().to_string())
+        .collect()
+}
+
+/// Whether a setting was given as a flag or in the environment (which both beat the file).
+fn given(matches: &ArgMatches, name: &str) -> bool {
+    matches!(
+        matches.value_source(name),
+        Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+    )
 }
 
 impl Settings {
-    /// Checks what clap cannot: the URL scheme and the listen address.
+    /// These settings with the file's values laid under the ones `given` by flag or
+    /// environment: a key of the file replaces a default only. Every key must be a setting,
+    /// and every value of the setting's type.
+    fn under_file(
+        self,
+        file: toml::Table,
+        given: impl Fn(&str) -> bool,
+    ) -> Result<Settings, String> {
+        let names = setting_names();
+        let current = toml::Table::try_from(&self).map_err(|e| e.to_string())?;
+        let mut merged = current.clone();
+        for (key, value) in file {
+            if !names.contains(&key) {
+                return Err(format!("unknown setting {key:?}"));
+            }
+            if given(&key) {
+                continue;
+            }
+            // One key at a time, so that a value of the wrong type is reported with its key.
+            let mut one = current.clone();
+            one.insert(key.clone(), value.clone());
+            from_table(one).map_err(|e| format!("setting {key:?}: {e}"))?;
+            merged.insert(key, value);
+        }
+        from_table(merged)
+    }
+
+    /// Checks what clap cannot: the URL scheme, the listen address, and the ranges clap
+    /// checks for flags and environment but the file bypasses.
     pub fn validate(&self) -> Result<(), String> {
         storage::DatabaseUrl::parse(&self.database_url).map_err(|e| e.to_string())?;
         self.bind_addr()?;
+        if !BCRYPT_COSTS.contains(&i64::from(self.bcrypt_cost)) {
+            return Err(format!(
+                "TESSERA_BCRYPT_COST {} is not in {BCRYPT_COSTS:?}",
+                self.bcrypt_cost
+            ));
+        }
+        if !BODY_TIMEOUTS.contains(&i64::from(self.body_timeout)) {
+            return Err(format!(
+                "TESSERA_BODY_TIMEOUT {} is not in {BODY_TIMEOUTS:?}",
+                self.body_timeout
+            ));
+        }
         if self.api_token_lifetime == 0 {
             return Err("TESSERA_API_TOKEN_LIFETIME must be at least 1 second".to_owned());
         }
@@ -362,25 +428,99 @@ impl Settings {
     }
 }
 
+fn from_table(table: toml::Table) -> Result<Settings, String> {
+    toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+
+    fn load(args: &[&str], file: Option<&str>) -> Result<Cli, LoadError> {
+        let dir = std::env::temp_dir().join(format!("tessera-settings-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tessera.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+        }
+        let args = std::iter::once("tessera").chain(args.iter().copied());
+        let loaded = Cli::load_from(args, file.map(|_| path.as_path()));
+        std::fs::remove_dir_all(dir).unwrap();
+        loaded
+    }
+
+    fn file_error(args: &[&str], file: &str) -> String {
+        match load(args, Some(file)) {
+            Err(LoadError::File(reason)) => reason,
+            other => panic!("expected a file error, got {other:?}"),
+        }
+    }
 
     #[test]
-    fn every_file_key_is_a_setting() {
+    fn the_file_beats_the_default_and_the_flag_beats_the_file() {
+        let file = "mail_from = \"file@example.org\"\nworkers = 3\npdp_level = \"payload\"\n\
+                    log_format = \"json\"\noidc_jwt_algorithm = \"RS256\"\n";
+        let cli = load(&["serve", "--workers", "5"], Some(file)).unwrap();
+        assert_eq!(cli.settings.mail_from, "file@example.org");
+        assert_eq!(cli.settings.workers, Some(5));
+        assert_eq!(cli.settings.pdp_level, PdpLevel::Payload);
+        assert_eq!(cli.settings.log_format, LogFormat::Json);
+        assert_eq!(cli.settings.oidc_jwt_algorithm, JwtAlgorithm::Rs256);
+        assert_eq!(cli.settings.bcrypt_cost, 10, "the default stays");
+        let cli = load(&["--mail-from", "flag@example.org", "migrate"], Some(file)).unwrap();
+        assert_eq!(cli.settings.mail_from, "flag@example.org");
+    }
+
+    #[test]
+    fn every_setting_is_a_file_key_and_its_variable_is_the_key_in_upper_case() {
+        let names = setting_names();
         let cmd = Cli::command();
-        let ids: Vec<String> = cmd
-            .get_arguments()
-            .map(|a| a.get_id().to_string())
-            .collect();
-        for key in FILE_KEYS {
-            assert!(ids.contains(&key.to_string()), "{key} is not an argument");
+        for name in &names {
+            let arg = cmd
+                .get_arguments()
+                .find(|a| a.get_id() == name.as_str())
+                .unwrap();
+            let env = arg.get_env().unwrap().to_string_lossy();
+            assert_eq!(env, format!("TESSERA_{}", name.to_uppercase()));
         }
-        let settings_args = cmd
-            .get_arguments()
-            .filter(|a| a.get_env().is_some())
-            .count();
-        assert_eq!(settings_args, FILE_KEYS.len());
+        let settings = load(&[], None).unwrap().settings;
+        let table = toml::Table::try_from(&settings).unwrap();
+        for key in table.keys() {
+            assert!(names.contains(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn file_keys_and_values_that_are_not_settings_are_refused_by_name() {
+        assert!(file_error(&[], "colour = \"blue\"\n").ends_with("unknown setting \"colour\""));
+        assert!(file_error(&[], "config = \"x\"\n").ends_with("unknown setting \"config\""));
+        let reason = file_error(&[], "bcrypt_cost = \"12\"\n");
+        assert!(
+            reason.contains("setting \"bcrypt_cost\": invalid type"),
+            "{reason}"
+        );
+        let reason = file_error(&[], "pdp_level = \"maximal\"\n");
+        assert!(
+            reason.contains("pdp_level") && reason.contains("maximal"),
+            "{reason}"
+        );
+        let reason = file_error(&[], "log_format = \"xml\"\n");
+        assert!(
+            reason.contains("log_format") && reason.contains("xml"),
+            "{reason}"
+        );
+        let reason = file_error(&[], "bind = \"a\"\nbind = \"b\"\n");
+        assert!(reason.contains("is not valid TOML at line 2"), "{reason}");
+        assert!(!reason.contains('\n'), "one line: {reason}");
+    }
+
+    #[test]
+    fn ranges_hold_for_file_values_too() {
+        let cli = load(&[], Some("bcrypt_cost = 3\n")).unwrap();
+        assert!(cli.settings.validate().unwrap_err().contains("4..=31"));
+        let cli = load(&[], Some("body_timeout = 0\n")).unwrap();
+        assert!(cli.settings.validate().unwrap_err().contains("1..=3600"));
     }
 }

@@ -1,5 +1,6 @@
-//! The one wire format of times, shared by the families: RFC 3339 UTC with milliseconds
-//! and `Z` (keyrock.md 1.5, kheops.md 1.3).
+//! The one wire format of times in responses, shared by the families: RFC 3339 UTC with
+//! milliseconds and `Z` (keyrock.md 1.5, kheops.md 1.3). The conversion from the stored
+//! `TIMESTAMP` is storage's (`storage::from_db_time`).
 
 use time::format_description::FormatItem;
 use time::macros::format_description;
@@ -15,6 +16,7 @@ pub fn ts(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// A stored time (UTC, no zone) in the wire format.
 pub fn ts_db(t: PrimitiveDateTime) -> String {
     ts(storage::from_db_time(t))
 }

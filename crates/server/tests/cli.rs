@@ -1,6 +1,9 @@
 //! The `tessera` command line: help lists every setting, bad settings fail fast.
 //! (Its presence also makes `cargo test` build the binary the black-box tests start.)
 
+// A test crate: its helpers may unwrap too (clippy.toml covers only #[test] functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 fn tessera() -> Command {

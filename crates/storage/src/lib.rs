@@ -9,15 +9,15 @@
 //! - [`StorageError`] names what a caller can act on: NotFound, Conflict, Unavailable.
 
 mod conn;
+mod db_time;
 mod error;
 pub mod schema;
-mod time_fmt;
 
 pub use conn::{
     migrate, open_pool, write_tx, Backend, DatabaseUrl, DbConn, Pool, PoolState, PooledConn,
 };
+pub use db_time::{from_db_time, to_db_time};
 pub use error::StorageError;
-pub use time_fmt::{from_db_time, to_db_time};
 
 /// Whether `text` can be stored and compared on every backend: PostgreSQL text cannot hold
 /// NUL. Nothing stored holds one (request decoding refuses it), so a lookup by a value that

@@ -39,24 +39,12 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use clap::{Parser, ValueEnum};
+
 /// Hard cap on the requests sent per scenario (warm-up included).
 const MAX_REQUESTS: u64 = 5_000_000;
 /// Response bodies are drained (so the connection can be reused) up to this size.
 const MAX_BODY: u64 = 1 << 20;
-
-const USAGE: &str = "\
-usage: tessera-bench --password PASSWORD [options]
-
-options:
-  --base-url URL       server to load (default http://127.0.0.1:3000; http only)
-  --email EMAIL        admin email to log in with (default admin@localhost)
-  --password PASSWORD  admin password (or env TESSERA_ADMIN_PASSWORD)
-  --concurrency N      client threads, one keep-alive connection each (default 16)
-  --duration SECS      measured seconds per scenario (default 10)
-  --warmup SECS        unrecorded seconds before measuring (default 2)
-  --scenario NAME      login | token-check | mixed | introspect | album-read | all (default all)
-  --markdown           also print a markdown table row per scenario
-  -h, --help           show this help";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scenario {
@@ -88,125 +76,73 @@ const ALL_SCENARIOS: [Scenario; 5] = [
     Scenario::AlbumRead,
 ];
 
-#[derive(Debug)]
+/// What `--scenario` names: one scenario, or all of them in turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ScenarioChoice {
+    Login,
+    TokenCheck,
+    Mixed,
+    Introspect,
+    AlbumRead,
+    All,
+}
+
+impl ScenarioChoice {
+    fn scenarios(self) -> Vec<Scenario> {
+        match self {
+            ScenarioChoice::Login => vec![Scenario::Login],
+            ScenarioChoice::TokenCheck => vec![Scenario::TokenCheck],
+            ScenarioChoice::Mixed => vec![Scenario::Mixed],
+            ScenarioChoice::Introspect => vec![Scenario::Introspect],
+            ScenarioChoice::AlbumRead => vec![Scenario::AlbumRead],
+            ScenarioChoice::All => ALL_SCENARIOS.to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tessera-bench",
+    about = "Real concurrent HTTP load on a running Tessera server (see docs/benchmarks.md)"
+)]
 struct Config {
+    /// Server to load (http only)
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:3000", value_parser = plain_http_url)]
     base_url: String,
+    /// Admin email to log in with
+    #[arg(long, default_value = "admin@localhost")]
     email: String,
+    /// Admin password
+    #[arg(long, env = "TESSERA_ADMIN_PASSWORD", hide_env_values = true)]
     password: String,
+    /// Client threads, one keep-alive connection each
+    #[arg(long, value_name = "N", default_value_t = 16,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     concurrency: usize,
+    /// Measured seconds per scenario
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     duration: u64,
+    /// Unrecorded seconds before measuring
+    #[arg(long, value_name = "SECS", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(..=3_600))]
     warmup: u64,
-    scenarios: Vec<Scenario>,
+    /// Which scenario to run
+    #[arg(long, value_enum, default_value_t = ScenarioChoice::All)]
+    scenario: ScenarioChoice,
+    /// Also print a markdown table row per scenario
+    #[arg(long)]
     markdown: bool,
 }
 
-enum Parsed {
-    Run(Config),
-    Help,
-}
-
-fn parse_number(flag: &str, value: &str) -> Result<u64, String> {
-    value
-        .parse::<u64>()
-        .map_err(|_| format!("{flag} expects a whole number, got {value:?}"))
-}
-
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
-    let mut base_url = "http://127.0.0.1:3000".to_string();
-    let mut email = "admin@localhost".to_string();
-    let mut password: Option<String> = None;
-    let mut concurrency: u64 = 16;
-    let mut duration: u64 = 10;
-    let mut warmup: u64 = 2;
-    let mut scenarios = ALL_SCENARIOS.to_vec();
-    let mut markdown = false;
-
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "--markdown" => {
-                if inline.is_some() {
-                    return Err("--markdown takes no value".to_string());
-                }
-                markdown = true;
-                continue;
-            }
-            "--base-url" | "--email" | "--password" | "--concurrency" | "--duration"
-            | "--warmup" | "--scenario" => {}
-            _ => return Err(format!("unknown argument {arg:?}")),
-        }
-        let value = match inline {
-            Some(v) => v,
-            None => args.next().ok_or_else(|| format!("{flag} needs a value"))?,
-        };
-        match flag.as_str() {
-            "--base-url" => base_url = value.trim_end_matches('/').to_string(),
-            "--email" => email = value,
-            "--password" => password = Some(value),
-            "--concurrency" => concurrency = parse_number(&flag, &value)?,
-            "--duration" => duration = parse_number(&flag, &value)?,
-            "--warmup" => warmup = parse_number(&flag, &value)?,
-            "--scenario" => {
-                scenarios = match value.as_str() {
-                    "login" => vec![Scenario::Login],
-                    "token-check" => vec![Scenario::TokenCheck],
-                    "mixed" => vec![Scenario::Mixed],
-                    "introspect" => vec![Scenario::Introspect],
-                    "album-read" => vec![Scenario::AlbumRead],
-                    "all" => ALL_SCENARIOS.to_vec(),
-                    other => {
-                        return Err(format!(
-                            "--scenario must be login, token-check, mixed, introspect, album-read or all, got {other:?}"
-                        ))
-                    }
-                }
-            }
-            _ => return Err(format!("unknown argument {arg:?}")),
-        }
+/// The base URL without its trailing `/`; plain `http://` only (no TLS support).
+fn plain_http_url(value: &str) -> Result<String, String> {
+    let url = value.trim_end_matches('/');
+    if url.starts_with("http://") {
+        Ok(url.to_string())
+    } else {
+        Err("must be a plain http:// URL (no TLS support)".to_string())
     }
-
-    let password = match password {
-        Some(p) => p,
-        None => std::env::var("TESSERA_ADMIN_PASSWORD")
-            .map_err(|_| "--password (or env TESSERA_ADMIN_PASSWORD) is required".to_string())?,
-    };
-    if !base_url.starts_with("http://") {
-        return Err(format!(
-            "--base-url must be a plain http:// URL (no TLS support), got {base_url:?}"
-        ));
-    }
-    if !(1..=1024).contains(&concurrency) {
-        return Err(format!(
-            "--concurrency must be between 1 and 1024, got {concurrency}"
-        ));
-    }
-    if !(1..=86_400).contains(&duration) {
-        return Err(format!(
-            "--duration must be between 1 and 86400 seconds, got {duration}"
-        ));
-    }
-    if warmup > 3_600 {
-        return Err(format!(
-            "--warmup must be at most 3600 seconds, got {warmup}"
-        ));
-    }
-    let concurrency =
-        usize::try_from(concurrency).map_err(|_| "--concurrency is too large".to_string())?;
-    Ok(Parsed::Run(Config {
-        base_url,
-        email,
-        password,
-        concurrency,
-        duration,
-        warmup,
-        scenarios,
-        markdown,
-    }))
 }
 
 /// What one request looked like, for the counters.
@@ -572,8 +508,8 @@ fn run(cfg: &Config) -> Result<(), String> {
         cfg.base_url, cfg.concurrency, cfg.warmup, cfg.duration
     );
 
-    let kheops = cfg
-        .scenarios
+    let scenarios = cfg.scenario.scenarios();
+    let kheops = scenarios
         .iter()
         .any(|s| matches!(s, Scenario::Introspect | Scenario::AlbumRead));
     let capability = if kheops {
@@ -583,7 +519,7 @@ fn run(cfg: &Config) -> Result<(), String> {
     };
 
     let mut reports = Vec::new();
-    for &scenario in &cfg.scenarios {
+    for &scenario in &scenarios {
         let groups = match scenario {
             Scenario::Mixed => vec![
                 ("mixed:login".to_string(), Scenario::Login, cfg.concurrency),
@@ -633,17 +569,7 @@ fn run(cfg: &Config) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let cfg = match parse_args(std::env::args().skip(1)) {
-        Ok(Parsed::Run(cfg)) => cfg,
-        Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("tessera-bench: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let cfg = Config::parse();
     match run(&cfg) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,14 +1,17 @@
 //! The Keyrock family: `/v1` (and its `/v3` alias).
 
-mod agents;
 mod applications;
 mod assignments;
 mod commands;
 mod error;
 mod extract;
+mod iot_agents;
 mod organizations;
+mod pep_proxies;
 mod roles;
+mod service_providers;
 mod tokens;
+mod trusted_applications;
 mod users;
 mod views;
 
@@ -78,31 +81,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     resource("/applications/{application_id}/pep_proxies")
-                        .get(agents::get_pep_proxy)
-                        .post(agents::create_pep_proxy)
-                        .patch(agents::reset_pep_proxy)
-                        .delete(agents::delete_pep_proxy),
+                        .get(pep_proxies::get_pep_proxy)
+                        .post(pep_proxies::create_pep_proxy)
+                        .patch(pep_proxies::reset_pep_proxy)
+                        .delete(pep_proxies::delete_pep_proxy),
                 )
                 .service(
                     resource("/applications/{application_id}/iot_agents")
-                        .get(agents::list_iot_agents)
-                        .post(agents::create_iot_agent),
+                        .get(iot_agents::list_iot_agents)
+                        .post(iot_agents::create_iot_agent),
                 )
                 .service(
                     resource("/applications/{application_id}/iot_agents/{iot_agent_id}")
-                        .get(agents::get_iot_agent)
-                        .patch(agents::reset_iot_agent)
-                        .delete(agents::delete_iot_agent),
+                        .get(iot_agents::get_iot_agent)
+                        .patch(iot_agents::reset_iot_agent)
+                        .delete(iot_agents::delete_iot_agent),
                 )
                 .service(
                     resource("/applications/{application_id}/trusted_applications")
-                        .get(agents::list_trusted_applications),
+                        .get(trusted_applications::list_trusted_applications),
                 )
                 .service(
                     resource("/applications/{application_id}/trusted_applications/{trusted_application_id}")
-                        .put(agents::add_trusted_application)
-                        .post(agents::add_trusted_application)
-                        .delete(agents::remove_trusted_application),
+                        .put(trusted_applications::add_trusted_application)
+                        .post(trusted_applications::add_trusted_application)
+                        .delete(trusted_applications::remove_trusted_application),
                 )
                 .service(
                     resource("/applications/{application_id}/roles")
@@ -164,7 +167,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     resource("/service_providers/configs")
-                        .get(agents::service_provider_configs),
+                        .get(service_providers::service_provider_configs),
                 )
                 .service(
                     resource("/users")
@@ -223,11 +226,11 @@ async fn index(_caller: KeyrockCaller) -> HttpResponse {
         roles::delete_role, roles::list_role_permissions, roles::link_permission,
         roles::unlink_permission, roles::list_permissions, roles::create_permission,
         roles::get_permission, roles::update_permission, roles::delete_permission,
-        agents::get_pep_proxy, agents::create_pep_proxy, agents::reset_pep_proxy,
-        agents::delete_pep_proxy, agents::list_iot_agents, agents::create_iot_agent,
-        agents::get_iot_agent, agents::reset_iot_agent, agents::delete_iot_agent,
-        agents::list_trusted_applications, agents::add_trusted_application,
-        agents::remove_trusted_application, agents::service_provider_configs,
+        pep_proxies::get_pep_proxy, pep_proxies::create_pep_proxy, pep_proxies::reset_pep_proxy,
+        pep_proxies::delete_pep_proxy, iot_agents::list_iot_agents, iot_agents::create_iot_agent,
+        iot_agents::get_iot_agent, iot_agents::reset_iot_agent, iot_agents::delete_iot_agent,
+        trusted_applications::list_trusted_applications, trusted_applications::add_trusted_application,
+        trusted_applications::remove_trusted_application, service_providers::service_provider_configs,
         assignments::list_users, assignments::list_user_roles, assignments::assign_user_role,
         assignments::remove_user_role, assignments::list_organizations,
         assignments::list_organization_roles, assignments::assign_organization_role,

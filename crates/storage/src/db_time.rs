@@ -1,3 +1,7 @@
+//! The conversion between wall-clock times and what both backends store: UTC `TIMESTAMP`
+//! without zone. No text formatting here; the wire format of times is the server's
+//! `timefmt` module.
+
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 /// Times are stored as UTC `TIMESTAMP` without zone in both backends.
