@@ -34,12 +34,6 @@ impl PdpLevel {
             PdpLevel::Advanced => "advanced",
         }
     }
-
-    /// The level itself: lets callers written against the server's former copy of this
-    /// enum (`settings.pdp_level.domain()`) compile until they drop the call.
-    pub fn domain(self) -> Self {
-        self
-    }
 }
 
 impl std::fmt::Display for PdpLevel {

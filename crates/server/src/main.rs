@@ -11,7 +11,7 @@ mod settings;
 mod telemetry;
 #[cfg(debug_assertions)]
 mod test_hooks;
-mod timefmt;
+mod wire_time;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,6 @@
 //! The conversion between wall-clock times and what both backends store: UTC `TIMESTAMP`
 //! without zone. No text formatting here; the wire format of times is the server's
-//! `timefmt` module.
+//! `wire_time` module.
 
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 

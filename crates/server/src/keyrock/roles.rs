@@ -203,7 +203,7 @@ pub async fn create_permission(
 ) -> Result<HttpResponse, ApiError> {
     let command = commands::permission(&body.json()?);
     let app = path.into_inner();
-    let level = state.settings.pdp_level.domain();
+    let level = state.settings.pdp_level;
     let permission = db::with_conn(&state.pool, move |conn| {
         permissions::create(conn, &caller.0, &app, &command, level)
     })
@@ -244,7 +244,7 @@ pub async fn update_permission(
 ) -> Result<HttpResponse, ApiError> {
     let command = commands::permission(&body.json()?);
     let (app, permission) = path.into_inner();
-    let level = state.settings.pdp_level.domain();
+    let level = state.settings.pdp_level;
     let updated = db::with_conn(&state.pool, move |conn| {
         permissions::update(conn, &caller.0, &app, &permission, &command, level)
     })

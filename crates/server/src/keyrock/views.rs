@@ -5,7 +5,7 @@ use keyrock_idm::applications::{Application, VisibleApplication};
 use serde_json::{json, Value};
 use time::PrimitiveDateTime;
 
-pub use crate::timefmt::{ts, ts_db};
+pub use crate::wire_time::{ts, ts_db};
 
 fn opt_ts(t: Option<PrimitiveDateTime>) -> Value {
     t.map(|t| Value::String(ts_db(t))).unwrap_or(Value::Null)

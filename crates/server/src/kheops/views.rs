@@ -6,7 +6,7 @@ use capabilities::users::UserInfo;
 use serde_json::{json, Map, Value};
 use time::PrimitiveDateTime;
 
-use crate::timefmt::ts_db;
+use crate::wire_time::ts_db;
 
 fn time(t: PrimitiveDateTime) -> Value {
     Value::String(ts_db(t))
