@@ -1,364 +1,66 @@
 //! KHEOPS capability tokens over HTTP (kheops.md 1, 2, 3, 5, 10, 11): create, list, get,
 //! revoke and introspect, the settings of their lifetimes, the order of the create checks,
 //! time and boolean parsing, expiry and revocation on the wire (also across two server
-//! processes), the secret shown once and stored only as its SHA-256 digest, and the
-//! `/api` mount point.
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! processes), and the secret shown once and stored only as its SHA-256 digest. Content
+//! negotiation and the `/api` mount are in `kheops_routes`.
 
 use auth_core::secrets::sha256_hex;
 use serde_json::Value;
-use tessera_tests::{json, keys, sorted, string_field, Options, Req, Resp, Server, TestDb};
-
-const THREE_DAYS_MS: i64 = 259_200_000;
-const FORM: &str = "application/x-www-form-urlencoded";
-const CAP_RESOURCES: &str = "The bearer token is not valid for access to capability resources";
-const NOT_VALID: &str = "The token is not valid";
-const MALFORMED: &str = "Missing or malformed Authorization header";
-const ALBUM_NOT_FOUND: &str = "The album does not exist or you don't have access";
-const TOKEN_TYPE: &str = "You don't have the permission to do this with this type of token";
-const ON_ALBUM: &str = "You don't have the permission to do this on this album";
-
-// ---------------------------------------------------------------------------------------
-// Time helpers (UTC, milliseconds since the epoch).
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// (`YYYY-MM-DD`, `HH:MM:SS`, milliseconds) of an instant.
-fn parts(ms: i64) -> (String, String, i64) {
-    let secs = ms.div_euclid(1000);
-    let milli = ms.rem_euclid(1000);
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    (
-        format!("{y:04}-{m:02}-{d:02}"),
-        format!("{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60),
-        milli,
-    )
-}
-
-/// `2018-10-22T14:20:59.790Z`.
-fn fmt_ms(ms: i64) -> String {
-    let (date, time, milli) = parts(ms);
-    format!("{date}T{time}.{milli:03}Z")
-}
-
-/// Parses a response time, asserting the exact format `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-#[track_caller]
-fn parse_time(value: &Value) -> i64 {
-    let s = value
-        .as_str()
-        .unwrap_or_else(|| panic!("{value} is not a time string"));
-    let b = s.as_bytes();
-    let ok = b.len() == 24
-        && b.iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'-',
-            10 => *c == b'T',
-            13 | 16 => *c == b':',
-            19 => *c == b'.',
-            23 => *c == b'Z',
-            _ => c.is_ascii_digit(),
-        });
-    assert!(ok, "{s:?} is not formatted like 2018-10-22T14:20:59.790Z");
-    let n = |a: usize, z: usize| s[a..z].parse::<i64>().unwrap();
-    let days = days_from_civil(n(0, 4), n(5, 7), n(8, 10));
-    let ms = ((days * 86_400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)) * 1000) + n(20, 23);
-    assert_eq!(fmt_ms(ms), s, "not a valid calendar time");
-    ms
-}
-
-fn sleep_until(deadline_ms: i64) {
-    let left = deadline_ms - now_ms();
-    if left > 0 {
-        std::thread::sleep(Duration::from_millis(left as u64));
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// World and request helpers.
-
-/// Users of a test: `alice` ("Alice Smith"), `bob` ("bob"), `carol` ("Mary Ann Lee"),
-/// `dave`, and the Tessera admin.
-struct World {
-    admin: String,
-    alice: String,
-    alice_id: String,
-    bob: String,
-    bob_id: String,
-    carol: String,
-    carol_id: String,
-    dave: String,
-}
-
-fn world(server: &Server) -> World {
-    let admin = server.admin_token();
-    let alice_id = server.create_user(&admin, "Alice Smith", "alice@test.com", "alice-pw");
-    let bob_id = server.create_user(&admin, "bob", "bob@test.com", "bob-pw");
-    let carol_id = server.create_user(&admin, "Mary Ann Lee", "carol@test.com", "carol-pw");
-    server.create_user(&admin, "dave", "dave@test.com", "dave-pw");
-    World {
-        alice: server.login("alice@test.com", "alice-pw"),
-        bob: server.login("bob@test.com", "bob-pw"),
-        carol: server.login("carol@test.com", "carol-pw"),
-        dave: server.login("dave@test.com", "dave-pw"),
-        admin,
-        alice_id,
-        bob_id,
-        carol_id,
-    }
-}
-
-fn create_album(server: &Server, token: &str, name: &str) -> String {
-    let resp = server
-        .request("POST", "/albums")
-        .bearer(token)
-        .form(&[("name", name)])
-        .send();
-    assert_eq!(resp.status, 201, "create album: {}", resp.body);
-    resp.json()["album_id"].as_str().unwrap().to_owned()
-}
-
-fn add_member(server: &Server, token: &str, album: &str, user: &str) {
-    let resp = server
-        .request("PUT", &format!("/albums/{album}/users/{user}"))
-        .bearer(token)
-        .send();
-    assert_eq!(resp.status, 201, "add member: {}", resp.body);
-}
-
-fn make_admin(server: &Server, token: &str, album: &str, user: &str) {
-    let resp = server
-        .request("PUT", &format!("/albums/{album}/users/{user}/admin"))
-        .bearer(token)
-        .send();
-    assert_eq!(resp.status, 204, "grant admin: {}", resp.body);
-}
-
-fn create(server: &Server, token: &str, fields: &[(&str, &str)]) -> Resp {
-    server
-        .request("POST", "/capabilities")
-        .bearer(token)
-        .form(fields)
-        .send()
-}
-
-#[track_caller]
-fn create_ok(server: &Server, token: &str, fields: &[(&str, &str)]) -> Value {
-    let resp = create(server, token, fields);
-    assert_eq!(resp.status, 201, "create capability: {}", resp.body);
-    resp.json()
-}
-
-#[track_caller]
-fn user_token(server: &Server, token: &str, title: &str) -> Value {
-    create_ok(server, token, &[("title", title), ("scope_type", "user")])
-}
-
-#[track_caller]
-fn album_token(server: &Server, token: &str, album: &str, title: &str) -> Value {
-    create_ok(
-        server,
-        token,
-        &[
-            ("title", title),
-            ("scope_type", "album"),
-            ("album", album),
-            ("read_permission", "true"),
-        ],
-    )
-}
-
-fn get_cap(server: &Server, token: &str, id: &str) -> Resp {
-    server
-        .request("GET", &format!("/capabilities/{id}"))
-        .bearer(token)
-        .send()
-}
-
-fn list(server: &Server, token: &str, query: &str) -> Resp {
-    server
-        .request("GET", &format!("/capabilities{query}"))
-        .bearer(token)
-        .send()
-}
-
-fn revoke(server: &Server, token: &str, id: &str) -> Resp {
-    server
-        .request("POST", &format!("/capabilities/{id}/revoke"))
-        .bearer(token)
-        .send()
-}
-
-fn introspect(server: &Server, secret: &str) -> Resp {
-    server
-        .request("POST", "/token/introspect")
-        .form(&[("token", secret)])
-        .send()
-}
-
-#[track_caller]
-fn assert_no_null(v: &Value) {
-    fn walk(v: &Value, whole: &Value) {
-        match v {
-            Value::Null => panic!("null field in {whole}"),
-            Value::Object(map) => map.values().for_each(|x| walk(x, whole)),
-            Value::Array(items) => items.iter().for_each(|x| walk(x, whole)),
-            _ => {}
-        }
-    }
-    walk(v, v);
-}
-
-#[track_caller]
-fn assert_alnum(value: &Value, len: usize) -> String {
-    let s = value
-        .as_str()
-        .unwrap_or_else(|| panic!("{value} is not a string"));
-    assert_eq!(s.len(), len, "{s:?}");
-    assert!(s.bytes().all(|c| c.is_ascii_alphanumeric()), "{s:?}");
-    s.to_owned()
-}
-
-#[track_caller]
-fn assert_no_store(resp: &Resp) {
-    let cc = resp.header("cache-control").unwrap_or_default();
-    assert!(
-        cc.split(',')
-            .any(|d| d.trim().eq_ignore_ascii_case("no-store")),
-        "Cache-Control: {cc:?}"
-    );
-}
-
-#[track_caller]
-fn assert_json_type(resp: &Resp) {
-    assert!(
-        resp.header("content-type")
-            .is_some_and(|v| v.starts_with("application/json")),
-        "content-type: {:?}",
-        resp.header("content-type")
-    );
-}
-
-/// A 200 list: the array, with `X-Total-Count` and the expose header checked.
-#[track_caller]
-fn assert_list(resp: &Resp, total: usize) -> Vec<Value> {
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_json_type(resp);
-    assert_eq!(
-        resp.header("x-total-count").as_deref(),
-        Some(total.to_string().as_str()),
-        "{}",
-        resp.body
-    );
-    let expose = resp
-        .header("access-control-expose-headers")
-        .unwrap_or_default();
-    assert!(
-        expose
-            .split(',')
-            .any(|h| h.trim().eq_ignore_ascii_case("x-total-count")),
-        "Access-Control-Expose-Headers: {expose:?}"
-    );
-    let items = resp.json().as_array().expect("an array").clone();
-    for item in &items {
-        assert!(item.get("secret").is_none(), "{item}");
-        assert!(item.get("access_token").is_none(), "{item}");
-        assert_no_null(item);
-    }
-    items
-}
-
-fn ids(items: &[Value]) -> Vec<String> {
-    items.iter().map(|i| string_field(i, "id")).collect()
-}
+use tessera_tests::kheops::*;
+use tessera_tests::time::{fmt_ms, now_ms, parse_time, parts, sleep_until, timed, DAY_MS, HOUR_MS};
+use tessera_tests::{json, keys, sorted, string_field, Options, Server, TestDb, World};
 
 /// The list order of 5.5: `issued_at_time` descending, ties by `id` ascending (bytes).
 #[track_caller]
 fn assert_sorted(items: &[Value]) {
     for pair in items.windows(2) {
-        let (a, b) = (
-            parse_time(&pair[0]["issued_at_time"]),
-            parse_time(&pair[1]["issued_at_time"]),
-        );
-        assert!(
-            a > b
-                || (a == b
-                    && string_field(&pair[0], "id").as_bytes()
-                        < string_field(&pair[1], "id").as_bytes()),
-            "not sorted: {} then {}",
-            pair[0],
-            pair[1]
-        );
+        let a = parse_time(&pair[0]["issued_at_time"]);
+        let b = parse_time(&pair[1]["issued_at_time"]);
+        let (x, y) = (string_field(&pair[0], "id"), string_field(&pair[1], "id"));
+        let ordered = a > b || (a == b && x.as_bytes() < y.as_bytes());
+        assert!(ordered, "not sorted: {} then {}", pair[0], pair[1]);
     }
 }
 
-/// `WWW-Authenticate` values of a 401 (all of them; the kit keeps only the first).
-fn challenges(server: &Server, method: &str, path: &str) -> Vec<String> {
-    let url = format!("{}{}", server.base, path);
-    let req = ureq::request(method, &url);
-    let result = if method == "GET" {
-        req.call()
-    } else {
-        req.set("Content-Type", FORM)
-            .send_string("title=t&scope_type=user")
-    };
-    match result {
-        Err(ureq::Error::Status(401, r)) => r
-            .all("www-authenticate")
-            .iter()
-            .map(|v| v.to_string())
-            .collect(),
-        Ok(r) => panic!("expected 401, got {}", r.status()),
-        Err(e) => panic!("expected 401, got {e}"),
-    }
-}
+/// The fields of a token's JSON (5.3); album tokens add the album and the permissions.
+const TOKEN_KEYS: [&str; 11] = [
+    "id",
+    "secret",
+    "access_token",
+    "token_type",
+    "title",
+    "scope_type",
+    "issued_at_time",
+    "not_before_time",
+    "expiration_time",
+    "revoked",
+    "created_by",
+];
 
+/// Whole seconds of a response time, as introspection writes them.
 #[track_caller]
-fn assert_challenges(values: &[String]) {
-    let joined = values.join(", ").to_ascii_lowercase();
-    assert!(joined.contains("bearer"), "WWW-Authenticate: {values:?}");
-    assert!(joined.contains("basic"), "WWW-Authenticate: {values:?}");
+fn secs(time: &Value) -> i64 {
+    parse_time(time).div_euclid(1000)
 }
 
-/// The secret as Bearer, or as the Basic password.
-fn auth<'a>(req: Req<'a>, secret: &str, basic: bool) -> Req<'a> {
-    if basic {
-        req.basic("kheops", secret)
-    } else {
-        req.bearer(secret)
+/// The introspection answer of an active token of `sub` (5.8).
+fn active_json(sub: &str, cap: &Cap, scope: Option<&str>, album: Option<&str>) -> Value {
+    let t = &cap.json;
+    let mut want = json!({
+        "active": true,
+        "sub": sub,
+        "cap_token": cap.id,
+        "exp": secs(&t["expiration_time"]),
+        "iat": secs(&t["issued_at_time"]),
+        "nbf": secs(&t["not_before_time"]),
+    });
+    if let Some(scope) = scope {
+        want["scope"] = json!(scope);
     }
-}
-
-fn user_object(email: &str, sub: &str, name: &str, first: &str, last: &str) -> Value {
-    json!({"email": email, "sub": sub, "name": name, "first_name": first, "last_name": last})
+    if let Some(album) = album {
+        want["album_id"] = json!(album);
+    }
+    want
 }
 
 // ---------------------------------------------------------------------------------------
@@ -366,51 +68,30 @@ fn user_object(email: &str, sub: &str, name: &str, first: &str, last: &str) -> V
 
 #[test]
 fn create_answers_the_token_json_field_by_field_for_both_scopes() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "Study group");
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.new_album(a, "Study group");
 
     // Album scope.
     let before = now_ms();
-    let resp = create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "Twitter token"),
-            ("scope_type", "album"),
-            ("album", &album),
-            ("read_permission", "true"),
-            ("download_permission", "true"),
-        ],
-    );
+    let fields = [
+        ("title", "Twitter token"),
+        ("scope_type", "album"),
+        ("album", &album),
+        ("read_permission", "true"),
+        ("download_permission", "true"),
+    ];
+    let resp = s.create_cap(a, &fields);
     let after = now_ms();
-    assert_eq!(resp.status, 201, "{}", resp.body);
-    assert_json_type(&resp);
-    assert_no_store(&resp);
-    let t = resp.json();
+    let t = resp.assert_status(201).json();
+    resp.assert_json_type();
+    resp.assert_no_store();
     assert_no_null(&t);
-    assert_eq!(
-        keys(&t),
-        sorted(&[
-            "id",
-            "secret",
-            "access_token",
-            "token_type",
-            "title",
-            "scope_type",
-            "issued_at_time",
-            "not_before_time",
-            "expiration_time",
-            "revoked",
-            "album",
-            "read_permission",
-            "write_permission",
-            "download_permission",
-            "appropriate_permission",
-            "created_by",
-        ]),
-        "{t}"
-    );
+    let mut album_keys = TOKEN_KEYS.to_vec();
+    album_keys.push("album");
+    album_keys.extend(PERMISSIONS);
+    assert_eq!(keys(&t), sorted(&album_keys), "{t}");
     assert_alnum(&t["id"], 10);
     let secret = assert_alnum(&t["secret"], 22);
     assert_eq!(t["access_token"], secret.as_str());
@@ -418,28 +99,17 @@ fn create_answers_the_token_json_field_by_field_for_both_scopes() {
     assert_eq!(t["title"], "Twitter token");
     assert_eq!(t["scope_type"], "album");
     assert_eq!(t["revoked"], false);
-    assert_eq!(
-        t["album"],
-        json!({"id": album, "album_id": album, "name": "Study group"})
-    );
-    assert_eq!(t["read_permission"], true);
-    assert_eq!(t["write_permission"], false);
-    assert_eq!(t["download_permission"], true);
-    assert_eq!(t["appropriate_permission"], false);
-    assert_eq!(
-        t["created_by"],
-        user_object(
-            "alice@test.com",
-            &w.alice_id,
-            "Alice Smith",
-            "Alice",
-            "Smith"
-        )
-    );
+    let album_ref = json!({"id": album, "album_id": album, "name": "Study group"});
+    assert_eq!(t["album"], album_ref);
+    for (p, value) in PERMISSIONS.iter().zip([true, false, true, false]) {
+        assert_eq!(t[p], value, "{p}");
+    }
+    assert_eq!(t["created_by"], w.user("alice"));
     // Defaults: not_before = issued_at, expiration = issued_at + 3 days.
     let issued = parse_time(&t["issued_at_time"]);
+    let within = issued >= before - 1000 && issued <= after + 1000;
     assert!(
-        issued >= before - 1000 && issued <= after + 1000,
+        within,
         "issued_at_time {issued} not within [{before}, {after}]"
     );
     assert_eq!(t["not_before_time"], t["issued_at_time"]);
@@ -448,38 +118,18 @@ fn create_answers_the_token_json_field_by_field_for_both_scopes() {
 
     // User scope, by a user without a space in the name; `album` is ignored, the
     // permission parameters are validated but not reported.
-    let resp = create(
-        &server,
-        &w.bob,
-        &[
-            ("title", "script"),
-            ("scope_type", "user"),
-            ("album", "NoSuchAlbm"),
-            ("read_permission", "true"),
-            ("write_permission", "true"),
-        ],
-    );
-    assert_eq!(resp.status, 201, "{}", resp.body);
-    assert_no_store(&resp);
-    let u = resp.json();
+    let fields = [
+        ("title", "script"),
+        ("scope_type", "user"),
+        ("album", "NoSuchAlbm"),
+        ("read_permission", "true"),
+        ("write_permission", "true"),
+    ];
+    let resp = s.create_cap(&w.bob, &fields);
+    let u = resp.assert_status(201).json();
+    resp.assert_no_store();
     assert_no_null(&u);
-    assert_eq!(
-        keys(&u),
-        sorted(&[
-            "id",
-            "secret",
-            "access_token",
-            "token_type",
-            "title",
-            "scope_type",
-            "issued_at_time",
-            "not_before_time",
-            "expiration_time",
-            "revoked",
-            "created_by",
-        ]),
-        "{u}"
-    );
+    assert_eq!(keys(&u), sorted(&TOKEN_KEYS), "{u}");
     assert_alnum(&u["id"], 10);
     let user_secret = assert_alnum(&u["secret"], 22);
     assert_eq!(u["access_token"], user_secret.as_str());
@@ -487,100 +137,51 @@ fn create_answers_the_token_json_field_by_field_for_both_scopes() {
     assert_eq!(u["title"], "script");
     assert_eq!(u["scope_type"], "user");
     assert_eq!(u["revoked"], false);
-    assert_eq!(
-        u["created_by"],
-        user_object("bob@test.com", &w.bob_id, "bob", "bob", "")
-    );
+    assert_eq!(u["created_by"], w.user("bob"));
     let issued = parse_time(&u["issued_at_time"]);
     assert_eq!(u["not_before_time"], u["issued_at_time"]);
     assert_eq!(parse_time(&u["expiration_time"]), issued + THREE_DAYS_MS);
 
     // first_name is up to the first space, last_name the rest.
-    let c = user_token(&server, &w.carol, "carol's");
-    assert_eq!(
-        c["created_by"],
-        user_object(
-            "carol@test.com",
-            &w.carol_id,
-            "Mary Ann Lee",
-            "Mary",
-            "Ann Lee"
-        )
-    );
+    let c = s.user_cap(&w.carol, "carol's");
+    assert_eq!(c.json["created_by"], w.user("carol"));
 
     // scope_type is case-insensitive and reported in lower case; a write-only album
     // token is valid; the title is kept as given (not trimmed) and may repeat.
-    let w_only = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "  Twitter token "),
-            ("scope_type", "ALBUM"),
-            ("album", &album),
-            ("write_permission", "true"),
-        ],
-    );
+    let fields = [
+        ("title", "  Twitter token "),
+        ("scope_type", "ALBUM"),
+        ("album", &album),
+        ("write_permission", "true"),
+    ];
+    let w_only = s.new_cap(a, &fields).json;
     assert_eq!(w_only["scope_type"], "album");
     assert_eq!(w_only["title"], "  Twitter token ");
-    assert_eq!(w_only["read_permission"], false);
-    assert_eq!(w_only["write_permission"], true);
-    assert_eq!(w_only["download_permission"], false);
-    assert_eq!(w_only["appropriate_permission"], false);
-    let all = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "all"),
-            ("scope_type", "Album"),
-            ("album", &album),
-            ("read_permission", "true"),
-            ("write_permission", "true"),
-            ("download_permission", "true"),
-            ("appropriate_permission", "true"),
-        ],
-    );
-    for p in [
-        "read_permission",
-        "write_permission",
-        "download_permission",
-        "appropriate_permission",
-    ] {
+    for (p, value) in PERMISSIONS.iter().zip([false, true, false, false]) {
+        assert_eq!(w_only[p], value, "{p}");
+    }
+    let mut fields = vec![("title", "all"), ("scope_type", "Album"), ("album", &album)];
+    fields.extend(PERMISSIONS.map(|p| (p, "true")));
+    let all = s.new_cap(a, &fields).json;
+    for p in PERMISSIONS {
         assert_eq!(all[p], true, "{p}");
     }
-    let user_upper = create_ok(&server, &w.alice, &[("title", "u"), ("scope_type", "USER")]);
-    assert_eq!(user_upper["scope_type"], "user");
+    let user_upper = s.new_cap(a, &[("title", "u"), ("scope_type", "USER")]);
+    assert_eq!(user_upper.json["scope_type"], "user");
 
     // A title of 255 Unicode scalar values is accepted.
     let long: String = "é".repeat(255);
-    let l = create_ok(
-        &server,
-        &w.alice,
-        &[("title", &long), ("scope_type", "user")],
-    );
-    assert_eq!(l["title"], long.as_str());
+    let l = s.new_cap(a, &[("title", &long), ("scope_type", "user")]);
+    assert_eq!(l.json["title"], long.as_str());
 
     // Ids and secrets are all distinct.
-    let mut all_ids = vec![
-        string_field(&t, "id"),
-        string_field(&u, "id"),
-        string_field(&c, "id"),
-        string_field(&w_only, "id"),
-        string_field(&all, "id"),
-    ];
-    all_ids.extend([string_field(&user_upper, "id"), string_field(&l, "id")]);
-    let mut dedup = all_ids.clone();
-    dedup.sort();
-    dedup.dedup();
-    assert_eq!(dedup.len(), all_ids.len(), "{all_ids:?}");
-    let mut secrets = vec![
-        string_field(&t, "secret"),
-        string_field(&u, "secret"),
-        string_field(&c, "secret"),
-        string_field(&w_only, "secret"),
-    ];
-    secrets.sort();
-    secrets.dedup();
-    assert_eq!(secrets.len(), 4);
+    let tokens = [&t, &u, &c.json, &w_only, &all, &user_upper.json, &l.json];
+    for field in ["id", "secret"] {
+        let mut values: Vec<String> = tokens.iter().map(|t| string_field(t, field)).collect();
+        values.sort();
+        values.dedup();
+        assert_eq!(values.len(), tokens.len(), "{field}: {values:?}");
+    }
 
     // Accept admitting JSON is fine.
     for accept in [
@@ -589,9 +190,9 @@ fn create_answers_the_token_json_field_by_field_for_both_scopes() {
         "*/*",
         "text/html, application/json;q=0.5",
     ] {
-        let resp = server
+        let resp = s
             .request("POST", "/capabilities")
-            .bearer(&w.alice)
+            .bearer(a)
             .header("Accept", accept)
             .form(&[("title", "t"), ("scope_type", "user")])
             .send();
@@ -604,399 +205,219 @@ fn create_answers_the_token_json_field_by_field_for_both_scopes() {
 
 #[test]
 fn create_runs_the_checks_in_the_order_of_the_table() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "A");
-    add_member(&server, &w.alice, &album, &w.carol_id);
-    let future = fmt_ms(now_ms() + 3_600_000);
-    let past = fmt_ms(now_ms() - 3_600_000);
-    let bad_form = "Bad Form Parameter";
-    let bad_query = "Bad Query Parameter";
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.new_album(a, "A");
+    s.put_member(a, &album, &w.carol_id).assert_status(201);
+    let future = fmt_ms(now_ms() + HOUR_MS);
+    let past = fmt_ms(now_ms() - HOUR_MS);
+    let create = |fields: &[(&str, &str)]| s.create_cap(a, fields);
 
     // 1: no credential (also with otherwise bad parameters), and the 401 challenges.
-    let resp = server
-        .request("POST", "/capabilities")
+    s.request("POST", "/capabilities")
         .form(&[("scope_type", "user")])
-        .send();
-    resp.assert_kheops_error(401, "Unauthorized", MALFORMED);
-    assert_challenges(&challenges(&server, "POST", "/capabilities"));
+        .send()
+        .assert_unauthorized(MALFORMED);
+    assert_challenges(&s.challenges("POST", "/capabilities", None));
     for header in [
-        "Bearer ".to_owned(),
-        "Token abc".to_owned(),
-        "Basic !!!notbase64".to_owned(),
-        "Basic bm9jb2xvbg==".to_owned(), // "nocolon"
+        "Bearer ",
+        "Token abc",
+        "Basic !!!notbase64",
+        "Basic bm9jb2xvbg==",
     ] {
-        server
-            .request("POST", "/capabilities")
-            .header("Authorization", &header)
+        s.request("POST", "/capabilities")
+            .header("Authorization", header)
             .form(&[("title", "t"), ("scope_type", "user")])
             .send()
-            .assert_kheops_error(401, "Unauthorized", MALFORMED);
+            .assert_unauthorized(MALFORMED);
     }
     for bad in ["not-a-token", "ABCDEFGHIJKLMNOPQRSTUV"] {
-        create(&server, bad, &[("scope_type", "user")]).assert_kheops_error(
-            401,
-            "Unauthorized",
-            NOT_VALID,
-        );
+        s.create_cap(bad, &[("scope_type", "user")])
+            .assert_unauthorized(NOT_VALID);
     }
     // A capability principal fails rule 1 before rule 2.
-    let cap = user_token(&server, &w.alice, "cap");
-    create(
-        &server,
-        &string_field(&cap, "secret"),
-        &[("scope_type", "user")],
-    )
-    .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
+    let cap = s.user_cap(a, "cap");
+    s.create_cap(&cap.secret, &[("scope_type", "user")])
+        .assert_unauthorized(CAP_RESOURCES);
     // The scheme name is case-insensitive, surrounding whitespace ignored.
-    let resp = server
-        .request("POST", "/capabilities")
-        .header("Authorization", &format!("bEaReR   {}  ", w.alice))
+    s.request("POST", "/capabilities")
+        .header("Authorization", &format!("bEaReR   {a}  "))
         .form(&[("title", "t"), ("scope_type", "user")])
-        .send();
-    assert_eq!(resp.status, 201, "{}", resp.body);
+        .send()
+        .assert_status(201);
 
-    // 2: title missing or empty, before 5.
+    let user = ("scope_type", "user");
+    let in_album = "scope_type=album&album=NoSuchAlbm";
+    let in_two_hours = fmt_ms(now_ms() + 2 * HOUR_MS);
+    let two_hours_ago = fmt_ms(now_ms() - 2 * HOUR_MS);
+    let in_four_days = fmt_ms(now_ms() + 4 * DAY_MS);
+    let too_late = fmt_ms(now_ms() + 366 * DAY_MS);
+    let (form, query) = ("Bad Form Parameter", "Bad Query Parameter");
     let title_req = "Param 'title' is required";
-    create(&server, &w.alice, &[("scope_type", "user")])
-        .assert_kheops_error(400, bad_form, title_req);
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", ""),
-            ("scope_type", "user"),
-            ("read_permission", "yes"),
-        ],
-    )
-    .assert_kheops_error(400, bad_form, title_req);
-    create(&server, &w.alice, &[]).assert_kheops_error(400, bad_form, title_req);
-
-    // 3: title too long (counted in Unicode scalar values), before 4.
-    let long: String = "é".repeat(256);
-    create(&server, &w.alice, &[("title", &long)]).assert_kheops_error(
-        400,
-        bad_form,
-        "Param 'title' is too long max expected: 255 characters but got :256",
-    );
-    let long: String = "x".repeat(300);
-    create(
-        &server,
-        &w.alice,
-        &[("title", &long), ("scope_type", "user")],
-    )
-    .assert_kheops_error(
-        400,
-        bad_form,
-        "Param 'title' is too long max expected: 255 characters but got :300",
-    );
-
-    // 4: scope_type missing or empty, before 5.
     let scope_req = "Param 'scope_type' is required";
-    create(
-        &server,
-        &w.alice,
-        &[("title", "t"), ("read_permission", "1")],
-    )
-    .assert_kheops_error(400, bad_form, scope_req);
-    create(&server, &w.alice, &[("title", "t"), ("scope_type", "")])
-        .assert_kheops_error(400, bad_form, scope_req);
-
-    // 5: a permission that is not a boolean, before 6.
-    for name in [
-        "read_permission",
-        "write_permission",
-        "download_permission",
-        "appropriate_permission",
-    ] {
-        for value in ["1", "yes", "0", "no", "truee"] {
-            create(
-                &server,
-                &w.alice,
-                &[("title", "t"), ("scope_type", "user"), (name, value)],
-            )
-            .assert_kheops_error(
-                400,
-                bad_form,
-                &format!("Param '{name}' must be 'true' or 'false'"),
-            );
-        }
-    }
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "album"),
-            ("album", &album),
-            ("read_permission", "yes"),
-            ("appropriate_permission", "true"),
-        ],
-    )
-    .assert_kheops_error(
-        400,
-        bad_form,
-        "Param 'read_permission' must be 'true' or 'false'",
-    );
-
-    // 6: appropriate without read, before 7 (also for user scope).
     let appr = "'appropriate_permission' is available only if 'read_permission' is true";
     let down = "'download_permission' is available only if 'read_permission' is true";
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("appropriate_permission", "true"),
-            ("download_permission", "true"),
-        ],
-    )
-    .assert_kheops_error(400, bad_query, appr);
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "album"),
-            ("album", &album),
-            ("read_permission", "false"),
-            ("appropriate_permission", "true"),
-        ],
-    )
-    .assert_kheops_error(400, bad_query, appr);
-
-    // 7: download without read, before 8.
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("download_permission", "true"),
-            ("not_before_time", "yesterday"),
-        ],
-    )
-    .assert_kheops_error(400, bad_query, down);
-
-    // 8: not_before_time unparsable, before 9.
-    let nbf_err = "An error occurred while parsing 'not_before_time'";
-    let exp_err = "An error occurred while parsing 'expiration_time'";
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("not_before_time", "soon"),
-            ("expiration_time", "later"),
-        ],
-    )
-    .assert_kheops_error(400, bad_query, nbf_err);
-
-    // 9: expiration_time unparsable, before 10.
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "group"),
-            ("expiration_time", "later"),
-        ],
-    )
-    .assert_kheops_error(400, bad_query, exp_err);
-
-    // 10: bad scope_type, before 11.
     let scope_bad = "'scope_type' must be 'user' or 'album'";
-    create(
-        &server,
-        &w.alice,
-        &[("title", "t"), ("scope_type", "group")],
-    )
-    .assert_kheops_error(400, bad_query, scope_bad);
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "albums"),
-            ("expiration_time", &past),
-        ],
-    )
-    .assert_kheops_error(400, bad_query, scope_bad);
-
-    // 11: album scope without album (absent or empty), before 12.
     let album_req = "'album' query parameter must be set with an album id";
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "album"),
-            ("not_before_time", &future),
-            ("expiration_time", &past),
-        ],
-    )
-    .assert_kheops_error(400, bad_query, album_req);
-    create(
-        &server,
-        &w.alice,
-        &[("title", "t"), ("scope_type", "album"), ("album", "")],
-    )
-    .assert_kheops_error(400, bad_query, album_req);
-
-    // 12: expiration not after not_before, before 13 and 15.
     let after_nbf = "'expiration_time' must be after 'not_before_time'";
-    let in_future = "'expiration_time' must be in the future";
-    let in_two_hours = fmt_ms(now_ms() + 7_200_000);
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("not_before_time", &in_two_hours),
-            ("expiration_time", &future),
-        ],
-    )
-    .assert_kheops_error(400, bad_form, after_nbf);
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("not_before_time", &future),
-            ("expiration_time", &future),
-        ],
-    )
-    .assert_kheops_error(400, bad_form, after_nbf);
-    // ... an expiration in the past that is also before not_before: rule 12.
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "album"),
-            ("album", "NoSuchAlbm"),
-            ("not_before_time", &future),
-            ("expiration_time", &past),
-        ],
-    )
-    .assert_kheops_error(400, bad_form, after_nbf);
-    // ... only not_before given, after the default expiration.
-    let in_four_days = fmt_ms(now_ms() + 4 * 86_400_000);
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("not_before_time", &in_four_days),
-        ],
-    )
-    .assert_kheops_error(400, bad_form, after_nbf);
-
-    // 13: expiration not in the future, before 15.
-    let two_hours_ago = fmt_ms(now_ms() - 7_200_000);
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "album"),
-            ("album", "NoSuchAlbm"),
-            ("not_before_time", &two_hours_ago),
-            ("expiration_time", &past),
-        ],
-    )
-    .assert_kheops_error(400, bad_form, in_future);
-    // Without not_before_time it defaults to the issue time, so a past expiration alone
-    // already fails rule 12.
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("expiration_time", &past),
-        ],
-    )
-    .assert_kheops_error(400, bad_form, after_nbf);
-
-    // 14: beyond the maximum lifetime (365 days by default), before 15.
-    let too_late = fmt_ms(now_ms() + 366 * 86_400_000);
-    let max_err = "'expiration_time' exceeds the maximum lifetime of 31536000 seconds";
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "album"),
-            ("album", "NoSuchAlbm"),
-            ("expiration_time", &too_late),
-        ],
-    )
-    .assert_kheops_error(400, bad_form, max_err);
-    let ok_late = fmt_ms(now_ms() + 364 * 86_400_000);
-    let t = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("expiration_time", &ok_late),
-        ],
-    );
-    assert_eq!(t["expiration_time"], ok_late.as_str());
+    let too_long =
+        |n| format!("Param 'title' is too long max expected: 255 characters but got :{n}");
+    let parsing = |p: &str| format!("An error occurred while parsing '{p}'");
+    let boolean = |p: &str| format!("Param '{p}' must be 'true' or 'false'");
+    let (long_256, long_300) = ("é".repeat(256), "x".repeat(300));
+    // (form, message, detail): each request also breaks a later rule, which must not win.
+    let cases = [
+        // 2: title missing or empty, before 5.
+        ("scope_type=user".to_owned(), form, title_req.to_owned()),
+        ("title=&scope_type=user&read_permission=yes".to_owned(), form, title_req.to_owned()),
+        (String::new(), form, title_req.to_owned()),
+        // 3: title too long (counted in Unicode scalar values), before 4.
+        (format!("title={long_256}"), form, too_long(256)),
+        (format!("title={long_300}&scope_type=user"), form, too_long(300)),
+        // 4: scope_type missing or empty, before 5.
+        ("title=t&read_permission=1".to_owned(), form, scope_req.to_owned()),
+        ("title=t&scope_type=".to_owned(), form, scope_req.to_owned()),
+        // 5: a permission that is not a boolean, before 6.
+        (
+            format!("title=t&scope_type=album&album={album}&read_permission=yes&appropriate_permission=true"),
+            form,
+            boolean("read_permission"),
+        ),
+        // 6: appropriate without read, before 7 (also for user scope).
+        (
+            "title=t&scope_type=user&appropriate_permission=true&download_permission=true".to_owned(),
+            query,
+            appr.to_owned(),
+        ),
+        (
+            format!("title=t&scope_type=album&album={album}&read_permission=false&appropriate_permission=true"),
+            query,
+            appr.to_owned(),
+        ),
+        // 7: download without read, before 8.
+        (
+            "title=t&scope_type=user&download_permission=true&not_before_time=yesterday".to_owned(),
+            query,
+            down.to_owned(),
+        ),
+        // 8: not_before_time unparsable, before 9.
+        (
+            "title=t&scope_type=user&not_before_time=soon&expiration_time=later".to_owned(),
+            query,
+            parsing("not_before_time"),
+        ),
+        // 9: expiration_time unparsable, before 10.
+        (
+            "title=t&scope_type=group&expiration_time=later".to_owned(),
+            query,
+            parsing("expiration_time"),
+        ),
+        // 10: bad scope_type, before 11.
+        ("title=t&scope_type=group".to_owned(), query, scope_bad.to_owned()),
+        (format!("title=t&scope_type=albums&expiration_time={past}"), query, scope_bad.to_owned()),
+        // 11: album scope without album (absent or empty), before 12.
+        (
+            format!("title=t&scope_type=album&not_before_time={future}&expiration_time={past}"),
+            query,
+            album_req.to_owned(),
+        ),
+        ("title=t&scope_type=album&album=".to_owned(), query, album_req.to_owned()),
+        // 12: expiration not after not_before, before 13 and 15.
+        (
+            format!("title=t&scope_type=user&not_before_time={in_two_hours}&expiration_time={future}"),
+            form,
+            after_nbf.to_owned(),
+        ),
+        (
+            format!("title=t&scope_type=user&not_before_time={future}&expiration_time={future}"),
+            form,
+            after_nbf.to_owned(),
+        ),
+        // ... an expiration in the past that is also before not_before: rule 12.
+        (
+            format!("title=t&{in_album}&not_before_time={future}&expiration_time={past}"),
+            form,
+            after_nbf.to_owned(),
+        ),
+        // ... only not_before given, after the default expiration.
+        (
+            format!("title=t&scope_type=user&not_before_time={in_four_days}"),
+            form,
+            after_nbf.to_owned(),
+        ),
+        // 13: expiration not in the future, before 15.
+        (
+            format!("title=t&{in_album}&not_before_time={two_hours_ago}&expiration_time={past}"),
+            form,
+            "'expiration_time' must be in the future".to_owned(),
+        ),
+        // Without not_before_time it defaults to the issue time, so a past expiration
+        // alone already fails rule 12.
+        (format!("title=t&scope_type=user&expiration_time={past}"), form, after_nbf.to_owned()),
+        // 14: beyond the maximum lifetime (365 days by default), before 15.
+        (
+            format!("title=t&{in_album}&expiration_time={too_late}"),
+            form,
+            "'expiration_time' exceeds the maximum lifetime of 31536000 seconds".to_owned(),
+        ),
+    ];
+    for (fields, message, detail) in &cases {
+        let resp = create(&form_fields(fields));
+        assert_eq!(resp.status, 400, "{fields}: {}", resp.body);
+        resp.assert_kheops_error(400, message, detail);
+    }
+    // 5, for each permission.
+    for name in PERMISSIONS {
+        for value in ["1", "yes", "0", "no", "truee"] {
+            create(&[("title", "t"), user, (name, value)]).assert_bad_form(&boolean(name));
+        }
+    }
+    let ok_late = fmt_ms(now_ms() + 364 * DAY_MS);
+    let t = s.new_cap(a, &[("title", "t"), user, ("expiration_time", &ok_late)]);
+    assert_eq!(t.json["expiration_time"], ok_late.as_str());
 
     // 15: album malformed, unknown, or the caller is not a member (the Tessera admin
     // has no special rights here).
     for (token, id) in [
-        (&w.alice, "NoSuchAlbm"),
-        (&w.alice, "short"),
-        (&w.alice, "bad-album!"),
+        (a, "NoSuchAlbm"),
+        (a, "short"),
+        (a, "bad-album!"),
         (&w.dave, album.as_str()),
         (&w.admin, album.as_str()),
     ] {
-        create(
-            &server,
+        s.create_cap(
             token,
             &[("title", "t"), ("scope_type", "album"), ("album", id)],
         )
-        .assert_kheops_error(404, "Album Not Found", ALBUM_NOT_FOUND);
+        .assert_album_not_found();
     }
 
-    // 16: a member that is not an admin.
-    let resp = create(
-        &server,
-        &w.carol,
-        &[
-            ("title", "t"),
-            ("scope_type", "album"),
-            ("album", &album),
-            ("read_permission", "true"),
-        ],
-    );
-    resp.assert_kheops_error(
-        401,
-        "Not admin",
-        "Only an admin can generate a capability token for an album",
-    );
-    // Every 401 of the family carries the challenges (1.3).
-    let www = resp.header("www-authenticate").unwrap_or_default();
+    // 16: a member that is not an admin; every 401 of the family carries the challenges.
+    let fields = [
+        ("title", "t"),
+        ("scope_type", "album"),
+        ("album", &album),
+        ("read_permission", "true"),
+    ];
+    let resp = s.create_cap(&w.carol, &fields);
+    let detail = "Only an admin can generate a capability token for an album";
+    resp.assert_kheops_error(401, "Not admin", detail);
+    let www = resp
+        .header("www-authenticate")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     assert!(
-        www.to_ascii_lowercase().contains("bearer") || www.to_ascii_lowercase().contains("basic"),
-        "WWW-Authenticate on the Not admin 401: {www:?}"
+        www.contains("bearer") || www.contains("basic"),
+        "Not admin 401: {www:?}"
     );
     // ... who can once promoted.
-    make_admin(&server, &w.alice, &album, &w.carol_id);
-    let t = create_ok(
-        &server,
+    s.put_admin(a, &album, &w.carol_id).assert_no_content();
+    let t = s.new_cap(
         &w.carol,
         &[("title", "t"), ("scope_type", "album"), ("album", &album)],
     );
-    assert_eq!(t["read_permission"], false);
+    assert_eq!(t.json["read_permission"], false);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1004,103 +425,69 @@ fn create_runs_the_checks_in_the_order_of_the_table() {
 
 #[test]
 fn create_parses_times_as_rfc3339_with_an_offset() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let exp = |value: &str| {
-        create(
-            &server,
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let with = |param: &str, value: &str| {
+        s.create_cap(
             &w.alice,
-            &[
-                ("title", "t"),
-                ("scope_type", "user"),
-                ("expiration_time", value),
-            ],
+            &[("title", "t"), ("scope_type", "user"), (param, value)],
         )
     };
-    // A whole second, one day ahead.
+    // A whole second, one day ahead; (date, time) of its wall clock at +02:00, -05:30.
     let t = (now_ms() / 1000 + 86_400) * 1000;
-    let (date, time, _) = parts(t);
-    let accepted = |value: String, expected: String| {
-        let resp = exp(&value);
-        assert_eq!(resp.status, 201, "{value}: {}", resp.body);
-        assert_eq!(resp.json()["expiration_time"], expected.as_str(), "{value}");
-    };
-    accepted(format!("{date}T{time}Z"), fmt_ms(t));
-    let (ld, lt, _) = parts(t + 2 * 3_600_000);
-    accepted(format!("{ld}T{lt}+02:00"), fmt_ms(t));
-    let (ld, lt, _) = parts(t - 5 * 3_600_000 - 30 * 60_000);
-    accepted(format!("{ld}T{lt}-05:30"), fmt_ms(t));
-    accepted(format!("{date}T{time}+00:00"), fmt_ms(t));
-    accepted(format!("{date}T{time}.5Z"), fmt_ms(t + 500));
-    accepted(format!("{date}T{time}.123456Z"), fmt_ms(t + 123));
-    accepted(format!("{date}T{time}.9999Z"), fmt_ms(t + 999));
-    let (ld, lt, _) = parts(t + 2 * 3_600_000);
-    accepted(format!("{ld}T{lt}.5+02:00"), fmt_ms(t + 500));
-    // The KHEOPS form without seconds.
+    let (date, time) = parts(t);
+    let (d2, t2) = parts(t + 2 * HOUR_MS);
+    let (d5, t5) = parts(t - 5 * HOUR_MS - 30 * 60_000);
+    // The KHEOPS form without seconds, a whole minute a day ahead.
     let m = (now_ms() / 60_000 + 1440) * 60_000;
-    let (md, mt, _) = parts(m);
-    accepted(format!("{md}T{}Z", &mt[..5]), fmt_ms(m));
+    let (md, mt) = parts(m);
+    for (value, expected) in [
+        (format!("{date}T{time}Z"), t),
+        (format!("{d2}T{t2}+02:00"), t),
+        (format!("{d5}T{t5}-05:30"), t),
+        (format!("{date}T{time}+00:00"), t),
+        (format!("{date}T{time}.5Z"), t + 500),
+        (format!("{date}T{time}.123456Z"), t + 123),
+        (format!("{date}T{time}.9999Z"), t + 999),
+        (format!("{d2}T{t2}.5+02:00"), t + 500),
+        (format!("{md}T{}Z", &mt[..5]), m),
+    ] {
+        let resp = with("expiration_time", &value);
+        let got = resp.assert_status(201).json()["expiration_time"].clone();
+        assert_eq!(got, fmt_ms(expected).as_str(), "{value}");
+    }
 
     // Rejected forms.
-    let (ld, lt, _) = parts(t + 2 * 3_600_000);
     for value in [
         (t / 1000).to_string(),
         t.to_string(),
         format!("{date}T{time}"),
         format!("{date}T{time}.250"),
         date.clone(),
-        format!("{ld}T{lt}+0200"),
+        format!("{d2}T{t2}+0200"),
         format!("{date}T{time}+02"),
         "tomorrow".to_owned(),
     ] {
-        exp(&value).assert_kheops_error(
-            400,
-            "Bad Query Parameter",
-            "An error occurred while parsing 'expiration_time'",
-        );
-        create(
-            &server,
-            &w.alice,
-            &[
-                ("title", "t"),
-                ("scope_type", "user"),
-                ("not_before_time", &value),
-            ],
-        )
-        .assert_kheops_error(
-            400,
-            "Bad Query Parameter",
-            "An error occurred while parsing 'not_before_time'",
-        );
+        for param in ["expiration_time", "not_before_time"] {
+            let detail = format!("An error occurred while parsing '{param}'");
+            with(param, &value).assert_bad_query(&detail);
+        }
     }
 
     // not_before_time in the past with an offset; the default expiration still counts
     // from the issue time.
     let nbf = (now_ms() / 1000 - 3600) * 1000;
-    let (ld, lt, _) = parts(nbf + 2 * 3_600_000);
-    let tok = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("not_before_time", &format!("{ld}T{lt}.25+02:00")),
-        ],
-    );
+    let (ld, lt) = parts(nbf + 2 * HOUR_MS);
+    let value = format!("{ld}T{lt}.25+02:00");
+    let tok = with("not_before_time", &value).assert_status(201).json();
     assert_eq!(tok["not_before_time"], fmt_ms(nbf + 250).as_str());
     let issued = parse_time(&tok["issued_at_time"]);
     assert_eq!(parse_time(&tok["expiration_time"]), issued + THREE_DAYS_MS);
     // not_before_time in the future: expiration still issue time + 3 days.
-    let nbf = now_ms() + 3_600_000;
-    let tok = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("not_before_time", &fmt_ms(nbf)),
-        ],
-    );
+    let nbf = now_ms() + HOUR_MS;
+    let tok = with("not_before_time", &fmt_ms(nbf))
+        .assert_status(201)
+        .json();
     assert_eq!(tok["not_before_time"], fmt_ms(nbf).as_str());
     let issued = parse_time(&tok["issued_at_time"]);
     assert_eq!(parse_time(&tok["expiration_time"]), issued + THREE_DAYS_MS);
@@ -1108,285 +495,60 @@ fn create_parses_times_as_rfc3339_with_an_offset() {
 
 #[test]
 fn create_parses_booleans_and_treats_empty_parameters_as_absent() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "A");
-    let tok = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "album"),
-            ("album", &album),
-            ("read_permission", "TRUE"),
-            ("write_permission", "True"),
-            ("download_permission", "tRuE"),
-            ("appropriate_permission", "FALSE"),
-        ],
-    );
-    assert_eq!(tok["read_permission"], true);
-    assert_eq!(tok["write_permission"], true);
-    assert_eq!(tok["download_permission"], true);
-    assert_eq!(tok["appropriate_permission"], false);
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.new_album(a, "A");
+    let scope = [("title", "t"), ("scope_type", "album"), ("album", &album)];
+    let values = PERMISSIONS.iter().zip(["TRUE", "True", "tRuE", "FALSE"]);
+    let fields: Vec<(&str, &str)> = values.map(|(p, v)| (*p, v)).collect();
+    let tok = s.new_cap(a, &[&scope[..], &fields].concat()).json;
+    for (p, value) in PERMISSIONS.iter().zip([true, true, true, false]) {
+        assert_eq!(tok[p], value, "{p}");
+    }
 
     // Empty values are absent: defaults apply.
-    let tok = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "album"),
-            ("album", &album),
-            ("read_permission", ""),
-            ("write_permission", ""),
-            ("download_permission", ""),
-            ("appropriate_permission", ""),
-            ("not_before_time", ""),
-            ("expiration_time", ""),
-        ],
-    );
-    for p in [
-        "read_permission",
-        "write_permission",
-        "download_permission",
-        "appropriate_permission",
-    ] {
+    let mut fields: Vec<(&str, &str)> = PERMISSIONS.iter().map(|p| (*p, "")).collect();
+    fields.extend([("not_before_time", ""), ("expiration_time", "")]);
+    let tok = s.new_cap(a, &[&scope[..], &fields].concat()).json;
+    for p in PERMISSIONS {
         assert_eq!(tok[p], false, "{p}");
     }
     assert_eq!(tok["not_before_time"], tok["issued_at_time"]);
-    assert_eq!(
-        parse_time(&tok["expiration_time"]),
-        parse_time(&tok["issued_at_time"]) + THREE_DAYS_MS
-    );
+    let issued = parse_time(&tok["issued_at_time"]);
+    assert_eq!(parse_time(&tok["expiration_time"]), issued + THREE_DAYS_MS);
     // An empty read with download=true: read is false, so rule 7 fires.
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("read_permission", ""),
-            ("download_permission", "true"),
-        ],
-    )
-    .assert_kheops_error(
-        400,
-        "Bad Query Parameter",
-        "'download_permission' is available only if 'read_permission' is true",
-    );
+    let fields = [
+        ("title", "t"),
+        ("scope_type", "user"),
+        ("read_permission", ""),
+        ("download_permission", "true"),
+    ];
+    s.create_cap(a, &fields)
+        .assert_bad_query("'download_permission' is available only if 'read_permission' is true");
 
     // The first occurrence of a repeated parameter wins; unknown parameters are ignored;
     // names are case-sensitive.
-    let tok = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "first"),
-            ("title", "second"),
-            ("scope_type", "user"),
-            ("scope_type", "bogus"),
-            ("colour", "blue"),
-        ],
-    );
+    let fields = [
+        ("title", "first"),
+        ("title", "second"),
+        ("scope_type", "user"),
+        ("scope_type", "bogus"),
+        ("colour", "blue"),
+    ];
+    let tok = s.new_cap(a, &fields).json;
     assert_eq!(tok["title"], "first");
     assert_eq!(tok["scope_type"], "user");
-    create(&server, &w.alice, &[("Title", "t"), ("scope_type", "user")]).assert_kheops_error(
-        400,
-        "Bad Form Parameter",
-        "Param 'title' is required",
-    );
+    s.create_cap(a, &[("Title", "t"), ("scope_type", "user")])
+        .assert_bad_form("Param 'title' is required");
     // '+' in a raw form body decodes to a space.
-    let resp = server
+    let resp = s
         .request("POST", "/capabilities")
-        .bearer(&w.alice)
+        .bearer(a)
         .header("Content-Type", FORM)
         .raw(b"title=a+b%2Bc&scope_type=user".to_vec())
         .send();
-    assert_eq!(resp.status, 201, "{}", resp.body);
-    assert_eq!(resp.json()["title"], "a b+c");
-}
-
-// ---------------------------------------------------------------------------------------
-// 1.2: Content-Type and Accept, decided before authentication.
-
-#[test]
-fn content_type_and_accept_are_checked_before_authentication() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let unsupported = |resp: Resp| {
-        resp.assert_kheops_error(
-            415,
-            "Unsupported Media Type",
-            "Content-Type must be application/x-www-form-urlencoded",
-        )
-    };
-    let not_acceptable = |resp: Resp| {
-        resp.assert_kheops_error(
-            406,
-            "Not Acceptable",
-            "This resource only produces application/json",
-        )
-    };
-    let body = b"title=t&scope_type=user".to_vec();
-
-    // Create: JSON, missing, other type; with and without a credential.
-    unsupported(
-        server
-            .request("POST", "/capabilities")
-            .bearer(&w.alice)
-            .json(&json!({"title": "t", "scope_type": "user"}))
-            .send(),
-    );
-    unsupported(
-        server
-            .request("POST", "/capabilities")
-            .bearer(&w.alice)
-            .raw(body.clone())
-            .send(),
-    );
-    unsupported(
-        server
-            .request("POST", "/capabilities")
-            .bearer(&w.alice)
-            .header("Content-Type", "text/plain")
-            .raw(body.clone())
-            .send(),
-    );
-    unsupported(
-        server
-            .request("POST", "/capabilities")
-            .json(&json!({"title": "t", "scope_type": "user"}))
-            .send(),
-    );
-    unsupported(
-        server
-            .request("POST", "/capabilities")
-            .raw(body.clone())
-            .send(),
-    );
-    unsupported(
-        server
-            .request("POST", "/capabilities")
-            .bearer("ABCDEFGHIJKLMNOPQRSTUV")
-            .json(&json!({}))
-            .send(),
-    );
-    // Media type compared case-insensitively, parameters allowed.
-    for ct in [
-        "application/x-www-form-urlencoded; charset=UTF-8",
-        "Application/X-WWW-Form-Urlencoded",
-    ] {
-        let resp = server
-            .request("POST", "/capabilities")
-            .bearer(&w.alice)
-            .header("Content-Type", ct)
-            .raw(body.clone())
-            .send();
-        assert_eq!(resp.status, 201, "{ct}: {}", resp.body);
-    }
-
-    // Accept not admitting JSON: 406, before authentication.
-    for accept in ["text/html", "application/xml", "application/json;q=0"] {
-        not_acceptable(
-            server
-                .request("POST", "/capabilities")
-                .bearer(&w.alice)
-                .header("Accept", accept)
-                .form(&[("title", "t"), ("scope_type", "user")])
-                .send(),
-        );
-    }
-    not_acceptable(
-        server
-            .request("POST", "/capabilities")
-            .header("Accept", "text/html")
-            .form(&[("title", "t"), ("scope_type", "user")])
-            .send(),
-    );
-    not_acceptable(
-        server
-            .request("GET", "/capabilities")
-            .header("Accept", "text/html")
-            .send(),
-    );
-    not_acceptable(
-        server
-            .request("GET", "/capabilities")
-            .bearer(&w.alice)
-            .header("Accept", "text/html")
-            .send(),
-    );
-
-    // Revoke: a missing or form Content-Type is fine, any other is 415 (also unauthenticated).
-    let a = user_token(&server, &w.alice, "a");
-    let b = user_token(&server, &w.alice, "b");
-    let c = user_token(&server, &w.alice, "c");
-    for id in [string_field(&a, "id"), string_field(&b, "id")] {
-        unsupported(
-            server
-                .request("POST", &format!("/capabilities/{id}/revoke"))
-                .bearer(&w.alice)
-                .json(&json!({}))
-                .send(),
-        );
-    }
-    unsupported(
-        server
-            .request(
-                "POST",
-                &format!("/capabilities/{}/revoke", string_field(&a, "id")),
-            )
-            .header("Content-Type", "text/plain")
-            .raw(b"x".to_vec())
-            .send(),
-    );
-    assert_eq!(
-        get_cap(&server, &w.alice, &string_field(&a, "id")).json()["revoked"],
-        false
-    );
-    let resp = revoke(&server, &w.alice, &string_field(&a, "id"));
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(resp.json()["revoked"], true);
-    let resp = server
-        .request(
-            "POST",
-            &format!("/capabilities/{}/revoke", string_field(&b, "id")),
-        )
-        .bearer(&w.alice)
-        .form(&[("ignored", "x")])
-        .send();
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(resp.json()["revoked"], true);
-    let resp = server
-        .request(
-            "POST",
-            &format!("/capabilities/{}/revoke", string_field(&c, "id")),
-        )
-        .bearer(&w.alice)
-        .header("Content-Type", FORM)
-        .send();
-    assert_eq!(resp.status, 200, "{}", resp.body);
-
-    // Introspection: form only; Accept honoured.
-    unsupported(
-        server
-            .request("POST", "/token/introspect")
-            .json(&json!({"token": "x"}))
-            .send(),
-    );
-    unsupported(
-        server
-            .request("POST", "/token/introspect")
-            .raw(b"token=x".to_vec())
-            .send(),
-    );
-    not_acceptable(
-        server
-            .request("POST", "/token/introspect")
-            .header("Accept", "text/html")
-            .form(&[("token", "x")])
-            .send(),
-    );
+    assert_eq!(resp.assert_status(201).json()["title"], "a b+c");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1395,91 +557,52 @@ fn content_type_and_accept_are_checked_before_authentication() {
 #[test]
 fn lifetime_settings_apply_and_bad_values_stop_the_server() {
     let db = TestDb::new();
-    let server = Server::start_on(
-        &db,
+    let lifetimes = |default: &str, max: &str| {
         Options::default()
-            .env("TESSERA_CAPABILITY_DEFAULT_LIFETIME", "3600")
-            .env("TESSERA_CAPABILITY_MAX_LIFETIME", "7200"),
-    );
-    let w = world(&server);
-    let tok = user_token(&server, &w.alice, "t");
-    assert_eq!(
-        parse_time(&tok["expiration_time"]),
-        parse_time(&tok["issued_at_time"]) + 3_600_000
-    );
+            .env("TESSERA_CAPABILITY_DEFAULT_LIFETIME", default)
+            .env("TESSERA_CAPABILITY_MAX_LIFETIME", max)
+    };
+    let s = Server::start_on(&db, lifetimes("3600", "7200"));
+    let w = World::new(&s);
+    let a = &w.alice;
+    let tok = s.user_cap(a, "t").json;
+    let issued = parse_time(&tok["issued_at_time"]);
+    assert_eq!(parse_time(&tok["expiration_time"]), issued + HOUR_MS);
+    let with = |param: &str, value: &str| {
+        s.create_cap(a, &[("title", "t"), ("scope_type", "user"), (param, value)])
+    };
     // Within max (+ 5 s tolerance).
     let ok = fmt_ms(now_ms() + 7_202_000);
-    let tok = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("expiration_time", &ok),
-        ],
-    );
+    let tok = with("expiration_time", &ok).assert_status(201).json();
     assert_eq!(tok["expiration_time"], ok.as_str());
     // Beyond.
-    let late = fmt_ms(now_ms() + 7_260_000);
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("expiration_time", &late),
-        ],
-    )
-    .assert_kheops_error(
-        400,
-        "Bad Form Parameter",
-        "'expiration_time' exceeds the maximum lifetime of 7200 seconds",
-    );
+    with("expiration_time", &fmt_ms(now_ms() + 7_260_000))
+        .assert_bad_form("'expiration_time' exceeds the maximum lifetime of 7200 seconds");
     // Only not_before given, after the configured default expiration: rule 12.
-    let nbf = fmt_ms(now_ms() + 3_700_000);
-    create(
-        &server,
-        &w.alice,
-        &[
-            ("title", "t"),
-            ("scope_type", "user"),
-            ("not_before_time", &nbf),
-        ],
-    )
-    .assert_kheops_error(
-        400,
-        "Bad Form Parameter",
-        "'expiration_time' must be after 'not_before_time'",
-    );
-    drop(server);
+    with("not_before_time", &fmt_ms(now_ms() + 3_700_000))
+        .assert_bad_form("'expiration_time' must be after 'not_before_time'");
+    drop(s);
 
     // Default equal to max is fine.
-    let same = Server::try_start_on(
-        &db,
-        Options::default()
-            .env("TESSERA_CAPABILITY_DEFAULT_LIFETIME", "600")
-            .env("TESSERA_CAPABILITY_MAX_LIFETIME", "600"),
-    );
+    let same = Server::try_start_on(&db, lifetimes("600", "600"));
     assert!(same.is_ok(), "{:?}", same.err());
     drop(same);
 
     // Bad values: the server does not start.
+    let (default, max) = (
+        "TESSERA_CAPABILITY_DEFAULT_LIFETIME",
+        "TESSERA_CAPABILITY_MAX_LIFETIME",
+    );
     for env in [
-        vec![("TESSERA_CAPABILITY_DEFAULT_LIFETIME", "0")],
-        vec![("TESSERA_CAPABILITY_MAX_LIFETIME", "0")],
-        vec![("TESSERA_CAPABILITY_DEFAULT_LIFETIME", "-5")],
-        vec![("TESSERA_CAPABILITY_MAX_LIFETIME", "abc")],
-        vec![
-            ("TESSERA_CAPABILITY_DEFAULT_LIFETIME", "7200"),
-            ("TESSERA_CAPABILITY_MAX_LIFETIME", "3600"),
-        ],
+        vec![(default, "0")],
+        vec![(max, "0")],
+        vec![(default, "-5")],
+        vec![(max, "abc")],
+        vec![(default, "7200"), (max, "3600")],
         // Default above the default maximum of 365 days.
-        vec![("TESSERA_CAPABILITY_DEFAULT_LIFETIME", "40000000")],
+        vec![(default, "40000000")],
     ] {
-        let mut options = Options::default();
-        for (k, v) in &env {
-            options = options.env(k, v);
-        }
+        let options = env.iter().fold(Options::default(), |o, (k, v)| o.env(k, v));
         match Server::try_start_on(&db, options) {
             Ok(_) => panic!("started with {env:?}"),
             // The one-line reason names the bad setting.
@@ -1496,273 +619,185 @@ fn lifetime_settings_apply_and_bad_values_stop_the_server() {
 
 #[test]
 fn list_in_user_mode_filters_sorts_and_pages() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let a1 = create_album(&server, &w.alice, "A1");
-    let a2 = create_album(&server, &w.alice, "A2");
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let a1 = s.new_album(a, "A1");
+    let a2 = s.new_album(a, "A2");
+    let list = |query: &str, total: usize| s.list_caps(a, query).assert_list(total);
 
     // Nothing yet: [] with X-Total-Count 0.
-    let items = assert_list(&list(&server, &w.alice, ""), 0);
-    assert!(items.is_empty());
-    assert_eq!(list(&server, &w.alice, "").body.trim(), "[]");
+    assert!(list("", 0).is_empty());
+    assert_eq!(s.list_caps(a, "").body.trim(), "[]");
 
     let mut mine = vec![
-        user_token(&server, &w.alice, "u1"),
-        album_token(&server, &w.alice, &a1, "a1"),
-        album_token(&server, &w.alice, &a2, "a2"),
-        user_token(&server, &w.alice, "u2"),
+        s.user_cap(a, "u1"),
+        s.album_cap(a, &a1, "a1"),
+        s.album_cap(a, &a2, "a2"),
+        s.user_cap(a, "u2"),
     ];
-    let future_nbf = create_ok(
-        &server,
-        &w.alice,
+    let nbf = fmt_ms(now_ms() + HOUR_MS);
+    let future_nbf = s.new_cap(
+        a,
         &[
             ("title", "later"),
             ("scope_type", "user"),
-            ("not_before_time", &fmt_ms(now_ms() + 3_600_000)),
+            ("not_before_time", &nbf),
         ],
     );
     mine.push(future_nbf.clone());
-    let revoked = user_token(&server, &w.alice, "revoked");
-    assert_eq!(
-        revoke(&server, &w.alice, &string_field(&revoked, "id")).status,
-        200
-    );
+    let revoked = s.user_cap(a, "revoked");
+    s.revoke(a, &revoked.id).assert_status(200);
     mine.push(revoked.clone());
     // Bob's token never shows in Alice's list.
-    let bobs = user_token(&server, &w.bob, "bob's");
+    let bobs = s.user_cap(&w.bob, "bob's");
 
-    let items = assert_list(&list(&server, &w.alice, ""), 6);
+    let items = list("", 6);
     assert_sorted(&items);
     let mut got = ids(&items);
     got.sort();
-    let mut want: Vec<String> = mine.iter().map(|t| string_field(t, "id")).collect();
+    let mut want: Vec<String> = mine.iter().map(|t| t.id.clone()).collect();
     want.sort();
     assert_eq!(got, want);
-    assert!(!got.contains(&string_field(&bobs, "id")));
+    assert!(!got.contains(&bobs.id));
     // Items carry the token JSON without the secret.
-    let a1_item = items.iter().find(|i| i["id"] == mine[1]["id"]).unwrap();
-    let mut expected = mine[1].clone();
-    expected.as_object_mut().unwrap().remove("secret");
-    expected.as_object_mut().unwrap().remove("access_token");
-    assert_eq!(*a1_item, expected);
-    let revoked_item = items.iter().find(|i| i["id"] == revoked["id"]).unwrap();
+    let a1_item = items.iter().find(|i| i["id"] == mine[1].id).unwrap();
+    assert_eq!(*a1_item, without_secret(&mine[1].json));
+    let revoked_item = items.iter().find(|i| i["id"] == revoked.id).unwrap();
     assert_eq!(revoked_item["revoked"], true);
     parse_time(&revoked_item["revoke_time"]);
-    assert_eq!(
-        revoked_item["revoked_by"],
-        user_object(
-            "alice@test.com",
-            &w.alice_id,
-            "Alice Smith",
-            "Alice",
-            "Smith"
-        )
-    );
+    assert_eq!(revoked_item["revoked_by"], w.user("alice"));
 
     // valid=true: not revoked, not before not_before.
-    let valid = assert_list(&list(&server, &w.alice, "?valid=true"), 4);
+    let valid = list("?valid=true", 4);
     assert_sorted(&valid);
-    let valid_ids = ids(&valid);
-    assert!(!valid_ids.contains(&string_field(&revoked, "id")));
-    assert!(!valid_ids.contains(&string_field(&future_nbf, "id")));
-    assert_list(&list(&server, &w.alice, "?valid=TRUE"), 4);
-    assert_list(&list(&server, &w.alice, "?valid=false"), 6);
-    assert_list(&list(&server, &w.alice, "?valid=False"), 6);
-    assert_list(&list(&server, &w.alice, "?valid="), 6);
+    assert!(!ids(&valid).contains(&revoked.id));
+    assert!(!ids(&valid).contains(&future_nbf.id));
+    list("?valid=TRUE", 4);
+    for query in ["?valid=false", "?valid=False", "?valid="] {
+        list(query, 6);
+    }
 
     // limit / offset: the total is counted before them.
     let all_ids = ids(&items);
-    let page = assert_list(&list(&server, &w.alice, "?limit=2"), 6);
-    assert_eq!(ids(&page), all_ids[..2].to_vec());
-    let page = assert_list(&list(&server, &w.alice, "?limit=2&offset=2"), 6);
-    assert_eq!(ids(&page), all_ids[2..4].to_vec());
-    let page = assert_list(&list(&server, &w.alice, "?offset=5"), 6);
-    assert_eq!(ids(&page), all_ids[5..].to_vec());
-    let page = assert_list(&list(&server, &w.alice, "?offset=6"), 6);
-    assert!(page.is_empty());
-    let page = assert_list(&list(&server, &w.alice, "?limit=0"), 6);
-    assert!(page.is_empty());
-    let page = assert_list(&list(&server, &w.alice, "?limit=5000"), 6);
-    assert_eq!(ids(&page), all_ids);
-    let page = assert_list(&list(&server, &w.alice, "?limit=1&offset=1&valid=true"), 4);
-    assert_eq!(ids(&page), ids(&valid)[1..2].to_vec());
+    assert_eq!(ids(&list("?limit=2", 6)), all_ids[..2]);
+    assert_eq!(ids(&list("?limit=2&offset=2", 6)), all_ids[2..4]);
+    assert_eq!(ids(&list("?offset=5", 6)), all_ids[5..]);
+    assert!(list("?offset=6", 6).is_empty());
+    assert!(list("?limit=0", 6).is_empty());
+    assert_eq!(ids(&list("?limit=5000", 6)), all_ids);
+    let page = list("?limit=1&offset=1&valid=true", 4);
+    assert_eq!(ids(&page), ids(&valid)[1..2]);
 
     // Bad query parameters.
-    for (query, name) in [
-        ("?valid=yes", "valid"),
-        ("?valid=1", "valid"),
-        ("?limit=-1", "limit"),
-        ("?limit=abc", "limit"),
-        ("?limit=1.5", "limit"),
-        ("?offset=-1", "offset"),
-        ("?offset=x", "offset"),
-        ("?limit=-1&album=NoSuchAlbm", "limit"),
-        ("?offset=-1&user=nobody@test.com", "offset"),
+    let integer = |p: &str| format!("Param '{p}' must be a non-negative integer");
+    let boolean = "Param 'valid' must be 'true' or 'false'".to_owned();
+    for (query, detail) in [
+        ("?valid=yes", boolean.clone()),
+        ("?valid=1", boolean),
+        ("?limit=-1", integer("limit")),
+        ("?limit=abc", integer("limit")),
+        ("?limit=1.5", integer("limit")),
+        ("?offset=-1", integer("offset")),
+        ("?offset=x", integer("offset")),
+        ("?limit=-1&album=NoSuchAlbm", integer("limit")),
+        ("?offset=-1&user=nobody@test.com", integer("offset")),
     ] {
-        let resp = list(&server, &w.alice, query);
-        assert_eq!(resp.status, 400, "{query}: {}", resp.body);
-        assert_eq!(resp.json()["message"], "Bad Query Parameter", "{query}");
-        let detail = string_field(&resp.json(), "detail");
-        assert!(
-            detail.starts_with(&format!("Param '{name}'")),
-            "{query}: {detail}"
-        );
+        s.list_caps(a, query).assert_bad_query(&detail);
     }
 
     // user=: sub or email (case-insensitive, trimmed, no wildcards).
     for who in [
-        w.alice_id.clone(),
-        "alice@test.com".to_owned(),
-        "ALICE@Test.COM".to_owned(),
-        "%20alice@test.com%20".to_owned(),
+        &w.alice_id,
+        "alice@test.com",
+        "ALICE@Test.COM",
+        "%20alice@test.com%20",
     ] {
-        assert_list(&list(&server, &w.alice, &format!("?user={who}")), 6);
+        list(&format!("?user={who}"), 6);
     }
-    let other = assert_list(&list(&server, &w.alice, &format!("?user={}", w.bob_id)), 0);
-    assert!(other.is_empty());
-    assert_list(&list(&server, &w.alice, "?user=bob@test.com"), 0);
+    assert!(list(&format!("?user={}", w.bob_id), 0).is_empty());
+    list("?user=bob@test.com", 0);
+    // The sub must match exactly.
+    let upper = w.alice_id.to_uppercase();
     for who in [
         "nobody@test.com",
         "%25@test.com",
         "alice%25",
         "_lice@test.com",
         "no-such-sub",
+        &upper,
     ] {
-        list(&server, &w.alice, &format!("?user={who}")).assert_kheops_error(
-            404,
-            "User Not Found",
-            "The user is unknown",
-        );
+        s.list_caps(a, &format!("?user={who}"))
+            .assert_user_unknown();
     }
-    // The sub must match exactly.
-    list(
-        &server,
-        &w.alice,
-        &format!("?user={}", w.alice_id.to_uppercase()),
-    )
-    .assert_kheops_error(404, "User Not Found", "The user is unknown");
 
     // Bob sees his one token; Dave has none.
-    let b = assert_list(&list(&server, &w.bob, ""), 1);
-    assert_eq!(ids(&b), vec![string_field(&bobs, "id")]);
-    assert_list(&list(&server, &w.dave, ""), 0);
+    assert_eq!(ids(&s.list_caps(&w.bob, "").assert_list(1)), [bobs.id]);
+    s.list_caps(&w.dave, "").assert_list(0);
 }
 
 #[test]
 fn list_in_album_mode_needs_an_admin_and_shows_every_creator() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "Shared");
-    let other = create_album(&server, &w.alice, "Other");
-    make_admin(&server, &w.alice, &album, &w.bob_id);
-    add_member(&server, &w.alice, &album, &w.carol_id);
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.shared_album(&w, "Shared");
+    let other = s.new_album(a, "Other");
 
-    let a1 = album_token(&server, &w.alice, &album, "a1");
-    let a2 = album_token(&server, &w.alice, &album, "a2");
-    let b1 = album_token(&server, &w.bob, &album, "b1");
-    let _user = user_token(&server, &w.alice, "user scope");
-    let _elsewhere = album_token(&server, &w.alice, &other, "other album");
+    let a1 = s.album_cap(a, &album, "a1");
+    let a2 = s.album_cap(a, &album, "a2");
+    let b1 = s.album_cap(&w.bob, &album, "b1");
+    s.user_cap(a, "user scope");
+    s.album_cap(a, &other, "other album");
+    let in_album = |token: &str, query: &str, total: usize| {
+        s.list_caps(token, &format!("?album={album}{query}"))
+            .assert_list(total)
+    };
 
-    for token in [&w.alice, &w.bob] {
-        let items = assert_list(&list(&server, token, &format!("?album={album}")), 3);
+    for token in [a, &w.bob] {
+        let items = in_album(token, "", 3);
         assert_sorted(&items);
         let mut got = ids(&items);
         got.sort();
-        let mut want = vec![
-            string_field(&a1, "id"),
-            string_field(&a2, "id"),
-            string_field(&b1, "id"),
-        ];
+        let mut want = vec![a1.id.clone(), a2.id.clone(), b1.id.clone()];
         want.sort();
         assert_eq!(got, want);
     }
-    let items = assert_list(
-        &list(
-            &server,
-            &w.alice,
-            &format!("?album={album}&user={}", w.bob_id),
-        ),
-        1,
-    );
-    assert_eq!(ids(&items), vec![string_field(&b1, "id")]);
-    assert_eq!(
-        items[0]["created_by"],
-        user_object("bob@test.com", &w.bob_id, "bob", "bob", "")
-    );
-    let items = assert_list(
-        &list(
-            &server,
-            &w.bob,
-            &format!("?album={album}&user=ALICE@TEST.COM"),
-        ),
-        2,
-    );
-    assert_sorted(&items);
-    let items = assert_list(
-        &list(
-            &server,
-            &w.alice,
-            &format!("?album={album}&limit=1&offset=1"),
-        ),
-        3,
-    );
-    assert_eq!(items.len(), 1);
+    let items = in_album(a, &format!("&user={}", w.bob_id), 1);
+    assert_eq!(ids(&items), [&*b1.id]);
+    assert_eq!(items[0]["created_by"], w.user("bob"));
+    assert_sorted(&in_album(&w.bob, "&user=ALICE@TEST.COM", 2));
+    assert_eq!(in_album(a, "&limit=1&offset=1", 3).len(), 1);
     // A user with no token on the album.
-    assert_list(
-        &list(
-            &server,
-            &w.alice,
-            &format!("?album={album}&user={}", w.carol_id),
-        ),
-        0,
-    );
+    in_album(a, &format!("&user={}", w.carol_id), 0);
     // valid=true drops revoked ones.
-    assert_eq!(
-        revoke(&server, &w.bob, &string_field(&a1, "id")).status,
-        200
-    );
-    let items = assert_list(
-        &list(&server, &w.alice, &format!("?album={album}&valid=true")),
-        2,
-    );
-    assert!(!ids(&items).contains(&string_field(&a1, "id")));
+    s.revoke(&w.bob, &a1.id).assert_status(200);
+    assert!(!ids(&in_album(a, "&valid=true", 2)).contains(&a1.id));
 
     // Non-admin member: 403 (before the user check).
-    list(&server, &w.carol, &format!("?album={album}")).assert_kheops_error(
-        403,
-        "Authorization error",
-        ON_ALBUM,
-    );
-    list(
-        &server,
-        &w.carol,
-        &format!("?album={album}&user=nobody@test.com"),
-    )
-    .assert_kheops_error(403, "Authorization error", ON_ALBUM);
+    for query in ["", "&user=nobody@test.com"] {
+        s.list_caps(&w.carol, &format!("?album={album}{query}"))
+            .assert_forbidden(ON_ALBUM);
+    }
     // Not a member, unknown, malformed: 404 (before the user check).
     for (token, id) in [
         (&w.dave, album.as_str()),
         (&w.admin, album.as_str()),
-        (&w.alice, "NoSuchAlbm"),
-        (&w.alice, "bad"),
+        (a, "NoSuchAlbm"),
+        (a, "bad"),
     ] {
-        list(&server, token, &format!("?album={id}&user=nobody@test.com")).assert_kheops_error(
-            404,
-            "Album Not Found",
-            ALBUM_NOT_FOUND,
-        );
+        s.list_caps(token, &format!("?album={id}&user=nobody@test.com"))
+            .assert_album_not_found();
     }
     // Unknown user for an admin.
-    list(
-        &server,
-        &w.alice,
-        &format!("?album={album}&user=nobody@test.com"),
-    )
-    .assert_kheops_error(404, "User Not Found", "The user is unknown");
+    s.list_caps(a, &format!("?album={album}&user=nobody@test.com"))
+        .assert_user_unknown();
     // An album without tokens.
-    let empty = create_album(&server, &w.dave, "Empty");
-    let items = assert_list(&list(&server, &w.dave, &format!("?album={empty}")), 0);
-    assert!(items.is_empty());
+    let empty = s.new_album(&w.dave, "Empty");
+    assert!(s
+        .list_caps(&w.dave, &format!("?album={empty}"))
+        .assert_list(0)
+        .is_empty());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1770,115 +805,74 @@ fn list_in_album_mode_needs_an_admin_and_shows_every_creator() {
 
 #[test]
 fn get_one_is_visible_to_the_creator_and_current_album_admins_only() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "Album");
-    make_admin(&server, &w.alice, &album, &w.bob_id);
-    add_member(&server, &w.alice, &album, &w.carol_id);
-
-    let created = album_token(&server, &w.alice, &album, "viewer");
-    let id = string_field(&created, "id");
-    let user = user_token(&server, &w.alice, "script");
-    let user_id = string_field(&user, "id");
-    let not_found =
-        |resp: Resp| resp.assert_kheops_error(404, "Not Found", "Capability token not found");
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.shared_album(&w, "Album");
+    let created = s.album_cap(a, &album, "viewer");
+    let user = s.user_cap(a, "script");
+    let (id, user_id) = (&created.id, &user.id);
 
     // The creator: the create JSON without the secret.
-    let resp = get_cap(&server, &w.alice, &id);
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_json_type(&resp);
-    let got = resp.json();
-    let mut expected = created.clone();
-    expected.as_object_mut().unwrap().remove("secret");
-    expected.as_object_mut().unwrap().remove("access_token");
-    assert_eq!(got, expected);
+    let resp = s.get_cap(a, id);
+    let got = resp.assert_status(200).json();
+    resp.assert_json_type();
+    assert_eq!(got, without_secret(&created.json));
     assert_no_null(&got);
-    let resp = get_cap(&server, &w.alice, &user_id);
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    let mut expected = user.clone();
-    expected.as_object_mut().unwrap().remove("secret");
-    expected.as_object_mut().unwrap().remove("access_token");
-    assert_eq!(resp.json(), expected);
+    let resp = s.get_cap(a, user_id);
+    assert_eq!(resp.assert_status(200).json(), without_secret(&user.json));
 
     // Another current admin of the album sees album tokens, not the creator's user tokens.
-    assert_eq!(get_cap(&server, &w.bob, &id).json(), got);
-    not_found(get_cap(&server, &w.bob, &user_id));
+    assert_eq!(s.get_cap(&w.bob, id).json(), got);
+    s.get_cap(&w.bob, user_id).assert_cap_not_found();
     // A non-admin member, an outsider, the Tessera admin: not found.
     for token in [&w.carol, &w.dave, &w.admin] {
-        not_found(get_cap(&server, token, &id));
-        not_found(get_cap(&server, token, &user_id));
+        s.get_cap(token, id).assert_cap_not_found();
+        s.get_cap(token, user_id).assert_cap_not_found();
     }
     // Unknown and malformed ids.
     for bad in ["NoSuchCap0", "short", "toolongid123", "bad-id-!!!"] {
-        not_found(get_cap(&server, &w.alice, bad));
+        s.get_cap(a, bad).assert_cap_not_found();
     }
 
     // The album name shown is the current one.
-    let resp = server
-        .request("PATCH", &format!("/albums/{album}"))
-        .bearer(&w.alice)
-        .form(&[("name", "Renamed")])
-        .send();
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(
-        get_cap(&server, &w.alice, &id).json()["album"],
-        json!({"id": album, "album_id": album, "name": "Renamed"})
-    );
+    s.patch_album(a, &album, &[("name", "Renamed")])
+        .assert_status(200);
+    let renamed = json!({"id": album, "album_id": album, "name": "Renamed"});
+    assert_eq!(s.get_cap(a, id).json()["album"], renamed);
 
     // An album-scope secret as credential: 403.
-    let album_secret = string_field(&created, "secret");
-    get_cap(&server, &album_secret, &id).assert_kheops_error(
-        403,
-        "Authorization error",
-        TOKEN_TYPE,
-    );
-    server
-        .request("GET", &format!("/capabilities/{user_id}"))
-        .basic("x", &album_secret)
+    s.get_cap(&created.secret, id).assert_forbidden(TOKEN_TYPE);
+    s.request("GET", &format!("/capabilities/{user_id}"))
+        .basic("x", &created.secret)
         .send()
-        .assert_kheops_error(403, "Authorization error", TOKEN_TYPE);
+        .assert_forbidden(TOKEN_TYPE);
     // A user-scope secret acts as its creator (Bearer and Basic).
-    let user_secret = string_field(&user, "secret");
     for resp in [
-        get_cap(&server, &user_secret, &id),
-        server
-            .request("GET", &format!("/capabilities/{id}"))
-            .basic("anything", &user_secret)
+        s.get_cap(&user.secret, id),
+        s.request("GET", &format!("/capabilities/{id}"))
+            .basic("anything", &user.secret)
             .send(),
     ] {
-        assert_eq!(resp.status, 200, "{}", resp.body);
-        assert_eq!(resp.json()["id"], id.as_str());
-        assert!(resp.json().get("secret").is_none());
+        let body = resp.assert_status(200).json();
+        assert_eq!(body["id"], id.as_str());
+        assert!(body.get("secret").is_none());
     }
-    let resp = get_cap(&server, &user_secret, &user_id);
-    assert_eq!(resp.status, 200, "{}", resp.body);
+    s.get_cap(&user.secret, user_id).assert_status(200);
     // ... but sees only what the creator sees.
-    let bob_user = user_token(&server, &w.bob, "bob");
-    not_found(get_cap(
-        &server,
-        &user_secret,
-        &string_field(&bob_user, "id"),
-    ));
+    let bob_user = s.user_cap(&w.bob, "bob");
+    s.get_cap(&user.secret, &bob_user.id).assert_cap_not_found();
 
     // Bob stops being an admin: he no longer sees Alice's album token.
-    let resp = server
-        .request(
-            "DELETE",
-            &format!("/albums/{album}/users/{}/admin", w.bob_id),
-        )
-        .bearer(&w.alice)
-        .send();
-    assert_eq!(resp.status, 204, "{}", resp.body);
-    not_found(get_cap(&server, &w.bob, &id));
+    s.del_admin(a, &album, &w.bob_id).assert_no_content();
+    s.get_cap(&w.bob, id).assert_cap_not_found();
     // Carol promoted now sees it.
-    make_admin(&server, &w.alice, &album, &w.carol_id);
-    assert_eq!(get_cap(&server, &w.carol, &id).status, 200);
+    s.put_admin(a, &album, &w.carol_id).assert_no_content();
+    s.get_cap(&w.carol, id).assert_status(200);
     // No credential.
-    server
-        .request("GET", &format!("/capabilities/{id}"))
-        .send()
-        .assert_kheops_error(401, "Unauthorized", MALFORMED);
-    assert_challenges(&challenges(&server, "GET", &format!("/capabilities/{id}")));
+    let path = format!("/capabilities/{id}");
+    s.get(&path).assert_unauthorized(MALFORMED);
+    assert_challenges(&s.challenges("GET", &path, None));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1886,124 +880,75 @@ fn get_one_is_visible_to_the_creator_and_current_album_admins_only() {
 
 #[test]
 fn revoke_sets_time_and_revoker_once_and_refuses_the_token() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "Album");
-    make_admin(&server, &w.alice, &album, &w.bob_id);
-    add_member(&server, &w.alice, &album, &w.carol_id);
-    let tok = album_token(&server, &w.alice, &album, "viewer");
-    let id = string_field(&tok, "id");
-    let secret = string_field(&tok, "secret");
-    let not_found =
-        |resp: Resp| resp.assert_kheops_error(404, "Not Found", "Capability token not found");
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.shared_album(&w, "Album");
+    let tok = s.album_cap(a, &album, "viewer");
+    let (id, secret) = (&tok.id, &tok.secret);
 
     // Usable before.
-    assert_eq!(
-        server
-            .request("GET", &format!("/albums/{album}"))
-            .bearer(&secret)
-            .send()
-            .status,
-        200
-    );
+    s.album(secret, &album).assert_status(200);
 
     // Not visible: 404, nothing changes.
     for token in [&w.carol, &w.dave, &w.admin] {
-        not_found(revoke(&server, token, &id));
+        s.revoke(token, id).assert_cap_not_found();
     }
     for bad in ["NoSuchCap0", "short", "bad-id-!!!"] {
-        not_found(revoke(&server, &w.alice, bad));
+        s.revoke(a, bad).assert_cap_not_found();
     }
-    assert_eq!(get_cap(&server, &w.alice, &id).json()["revoked"], false);
+    assert_eq!(s.get_cap(a, id).json()["revoked"], false);
 
     // Bob, another admin of the album, revokes Alice's token.
     let before = now_ms();
-    let resp = revoke(&server, &w.bob, &id);
+    let resp = s.revoke(&w.bob, id);
     let after = now_ms();
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_json_type(&resp);
-    let r = resp.json();
+    let r = resp.assert_status(200).json();
+    resp.assert_json_type();
     assert_no_null(&r);
-    assert!(!resp.body.contains(&secret));
+    assert!(!resp.body.contains(secret.as_str()));
     assert_eq!(r["revoked"], true);
     let revoke_time = parse_time(&r["revoke_time"]);
     assert!(revoke_time >= before - 1000 && revoke_time <= after + 1000);
-    let bob_obj = user_object("bob@test.com", &w.bob_id, "bob", "bob", "");
-    assert_eq!(r["revoked_by"], bob_obj);
+    assert_eq!(r["revoked_by"], w.user("bob"));
     parse_time(&r["last_used"]);
-    let mut expected = tok.clone();
-    {
-        let obj = expected.as_object_mut().unwrap();
-        obj.remove("secret");
-        obj.remove("access_token");
-        obj.insert("revoked".into(), json!(true));
-        obj.insert("revoke_time".into(), r["revoke_time"].clone());
-        obj.insert("revoked_by".into(), bob_obj.clone());
-        if let Some(last_used) = r.get("last_used") {
-            obj.insert("last_used".into(), last_used.clone());
-        }
+    let mut expected = without_secret(&tok.json);
+    for field in ["revoked", "revoke_time", "revoked_by", "last_used"] {
+        expected[field] = r[field].clone();
     }
     assert_eq!(r, expected);
 
     // Second revoke, by the creator: a 200 no-op.
-    std::thread::sleep(Duration::from_millis(20));
-    let again = revoke(&server, &w.alice, &id);
-    assert_eq!(again.status, 200, "{}", again.body);
-    assert_eq!(again.json(), r);
-    assert_eq!(get_cap(&server, &w.alice, &id).json(), r);
-    assert_eq!(get_cap(&server, &w.bob, &id).json(), r);
+    tessera_tests::time::pause();
+    assert_eq!(s.revoke(a, id).assert_status(200).json(), r);
+    assert_eq!(s.get_cap(a, id).json(), r);
+    assert_eq!(s.get_cap(&w.bob, id).json(), r);
 
     // Refused at once everywhere.
-    server
-        .request("GET", &format!("/albums/{album}"))
-        .bearer(&secret)
-        .send()
-        .assert_kheops_error(401, "Unauthorized", NOT_VALID);
-    let resp = introspect(&server, &secret);
-    assert_eq!(resp.status, 200);
-    assert_eq!(resp.json(), json!({"active": false}));
+    s.album(secret, &album).assert_unauthorized(NOT_VALID);
+    assert!(!s.active(secret));
     // A revoked secret on capability management: not usable, so "not valid".
-    create(&server, &secret, &[("title", "t"), ("scope_type", "user")]).assert_kheops_error(
-        401,
-        "Unauthorized",
-        NOT_VALID,
-    );
+    s.create_cap(secret, &[("title", "t"), ("scope_type", "user")])
+        .assert_unauthorized(NOT_VALID);
 
     // The creator revokes a user-scope token: revoked_by is the creator.
-    let u = user_token(&server, &w.alice, "script");
-    let resp = revoke(&server, &w.alice, &string_field(&u, "id"));
-    assert_eq!(resp.status, 200, "{}", resp.body);
+    let u = s.user_cap(a, "script");
+    let resp = s.revoke(a, &u.id);
     assert_eq!(
-        resp.json()["revoked_by"],
-        user_object(
-            "alice@test.com",
-            &w.alice_id,
-            "Alice Smith",
-            "Alice",
-            "Smith"
-        )
+        resp.assert_status(200).json()["revoked_by"],
+        w.user("alice")
     );
-    server
-        .request("GET", "/albums")
-        .bearer(&string_field(&u, "secret"))
-        .send()
-        .assert_kheops_error(401, "Unauthorized", NOT_VALID);
+    s.get_as(&u.secret, "/albums")
+        .assert_unauthorized(NOT_VALID);
     // Bob (album admin) cannot see or revoke Alice's user-scope token.
-    let u2 = user_token(&server, &w.alice, "script 2");
-    not_found(revoke(&server, &w.bob, &string_field(&u2, "id")));
+    let u2 = s.user_cap(a, "script 2");
+    s.revoke(&w.bob, &u2.id).assert_cap_not_found();
 
     // No credential.
-    server
-        .request(
-            "POST",
-            &format!("/capabilities/{}/revoke", string_field(&u2, "id")),
-        )
+    s.request("POST", &format!("/capabilities/{}/revoke", u2.id))
         .send()
-        .assert_kheops_error(401, "Unauthorized", MALFORMED);
-    assert_eq!(
-        get_cap(&server, &w.alice, &string_field(&u2, "id")).json()["revoked"],
-        false
-    );
+        .assert_unauthorized(MALFORMED);
+    assert_eq!(s.get_cap(a, &u2.id).json()["revoked"], false);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2011,74 +956,46 @@ fn revoke_sets_time_and_revoker_once_and_refuses_the_token() {
 
 #[test]
 fn capability_secrets_are_refused_on_create_list_and_revoke() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "Album");
-    let album_tok = album_token(&server, &w.alice, &album, "viewer");
-    let user_tok = user_token(&server, &w.alice, "script");
-    let target = user_token(&server, &w.alice, "target");
-    let target_id = string_field(&target, "id");
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.new_album(a, "Album");
+    let album_tok = s.album_cap(a, &album, "viewer");
+    let user_tok = s.user_cap(a, "script");
+    let target = s.user_cap(a, "target");
 
     for tok in [&album_tok, &user_tok] {
-        assert!(get_cap(&server, &w.alice, &string_field(tok, "id"))
-            .json()
-            .get("last_used")
-            .is_none());
-        let secret = string_field(tok, "secret");
-        let with = |req, basic| auth(req, &secret, basic);
+        assert!(s.get_cap(a, &tok.id).json().get("last_used").is_none());
         for basic in [false, true] {
-            with(server.request("POST", "/capabilities"), basic)
-                .form(&[("title", "t"), ("scope_type", "user")])
-                .send()
-                .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
-            with(server.request("POST", "/capabilities"), basic)
-                .form(&[
-                    ("title", "t"),
-                    ("scope_type", "album"),
-                    ("album", &album),
-                    ("read_permission", "true"),
-                ])
-                .send()
-                .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
-            with(server.request("GET", "/capabilities"), basic)
-                .send()
-                .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
-            with(
-                server.request("GET", &format!("/capabilities?album={album}")),
-                basic,
-            )
-            .send()
-            .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
-            let resp = with(
-                server.request("POST", &format!("/capabilities/{target_id}/revoke")),
-                basic,
-            )
-            .send();
-            resp.assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
-            let www = resp.header("www-authenticate").unwrap_or_default();
-            assert!(!www.is_empty(), "401 without WWW-Authenticate");
-            with(
-                server.request(
-                    "POST",
-                    &format!("/capabilities/{}/revoke", string_field(tok, "id")),
-                ),
-                basic,
-            )
-            .send()
-            .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
+            let with = |method: &str, path: &str| auth(s.request(method, path), &tok.secret, basic);
+            let album_fields = [
+                ("title", "t"),
+                ("scope_type", "album"),
+                ("album", &album),
+                ("read_permission", "true"),
+            ];
+            for resp in [
+                with("POST", "/capabilities")
+                    .form(&[("title", "t"), ("scope_type", "user")])
+                    .send(),
+                with("POST", "/capabilities").form(&album_fields).send(),
+                with("GET", "/capabilities").send(),
+                with("GET", &format!("/capabilities?album={album}")).send(),
+                with("POST", &format!("/capabilities/{}/revoke", target.id)).send(),
+                with("POST", &format!("/capabilities/{}/revoke", tok.id)).send(),
+            ] {
+                resp.assert_unauthorized(CAP_RESOURCES);
+            }
         }
         // The refused uses still count as uses (5.2).
-        let after = get_cap(&server, &w.alice, &string_field(tok, "id")).json();
+        let after = s.get_cap(a, &tok.id).json();
         let last_used = parse_time(&after["last_used"]);
         assert!(last_used >= parse_time(&after["issued_at_time"]), "{after}");
         assert_eq!(after["revoked"], false);
     }
     // Nothing was created or revoked.
-    assert_list(&list(&server, &w.alice, ""), 3);
-    assert_eq!(
-        get_cap(&server, &w.alice, &target_id).json()["revoked"],
-        false
-    );
+    s.list_caps(a, "").assert_list(3);
+    assert_eq!(s.get_cap(a, &target.id).json()["revoked"], false);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2086,182 +1003,120 @@ fn capability_secrets_are_refused_on_create_list_and_revoke() {
 
 #[test]
 fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "Album");
-    let perms = |read: &str, write: &str, download: &str, appropriate: &str| {
-        create_ok(
-            &server,
-            &w.alice,
-            &[
-                ("title", "t"),
-                ("scope_type", "album"),
-                ("album", &album),
-                ("read_permission", read),
-                ("write_permission", write),
-                ("download_permission", download),
-                ("appropriate_permission", appropriate),
-            ],
-        )
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.new_album(a, "Album");
+    let perms = |values: [&str; 4]| {
+        let mut fields = vec![("title", "t"), ("scope_type", "album"), ("album", &album)];
+        fields.extend(PERMISSIONS.iter().zip(values).map(|(p, v)| (*p, v)));
+        s.new_cap(a, &fields)
     };
     let cases = [
         (
-            perms("true", "false", "true", "false"),
+            perms(["true", "false", "true", "false"]),
             Some("read downloadbutton"),
         ),
         (
-            perms("true", "true", "true", "true"),
+            perms(["true", "true", "true", "true"]),
             Some("read write downloadbutton send"),
         ),
-        (perms("true", "false", "false", "true"), Some("read send")),
-        (perms("false", "true", "false", "false"), Some("write")),
-        (perms("true", "false", "false", "false"), Some("read")),
-        (perms("false", "false", "false", "false"), None),
+        (perms(["true", "false", "false", "true"]), Some("read send")),
+        (perms(["false", "true", "false", "false"]), Some("write")),
+        (perms(["true", "false", "false", "false"]), Some("read")),
+        (perms(["false", "false", "false", "false"]), None),
     ];
     for (tok, scope) in &cases {
-        assert!(get_cap(&server, &w.alice, &string_field(tok, "id"))
-            .json()
-            .get("last_used")
-            .is_none());
+        assert!(s.get_cap(a, &tok.id).json().get("last_used").is_none());
         let before = now_ms();
-        let resp = introspect(&server, &string_field(tok, "secret"));
-        assert_eq!(resp.status, 200, "{}", resp.body);
-        assert_json_type(&resp);
-        assert_no_store(&resp);
-        let body = resp.json();
-        let mut want = json!({
-            "active": true,
-            "sub": w.alice_id,
-            "cap_token": string_field(tok, "id"),
-            "album_id": album,
-            "exp": parse_time(&tok["expiration_time"]).div_euclid(1000),
-            "iat": parse_time(&tok["issued_at_time"]).div_euclid(1000),
-            "nbf": parse_time(&tok["not_before_time"]).div_euclid(1000),
-        });
-        if let Some(scope) = scope {
-            want["scope"] = json!(scope);
-        }
-        assert_eq!(body, want);
+        let resp = s.introspect(&tok.secret);
+        let body = resp.assert_status(200).json();
+        resp.assert_json_type();
+        resp.assert_no_store();
+        assert_eq!(body, active_json(&w.alice_id, tok, *scope, Some(&album)));
         assert!(body["exp"].is_i64() && body["iat"].is_i64() && body["nbf"].is_i64());
-        assert!(!resp.body.contains(&string_field(tok, "secret")));
+        assert!(!resp.body.contains(&tok.secret));
         // Counts as a use.
-        let after = get_cap(&server, &w.alice, &string_field(tok, "id")).json();
+        let after = s.get_cap(a, &tok.id).json();
         let last_used = parse_time(&after["last_used"]);
-        assert!(
-            last_used >= before - 1000 && last_used <= now_ms() + 1000,
-            "{after}"
-        );
+        let within = last_used >= before - 1000 && last_used <= now_ms() + 1000;
+        assert!(within, "{after}");
     }
 
     // User scope: always every word, no album_id, whatever the permission parameters.
-    for tok in [
-        user_token(&server, &w.alice, "u"),
-        create_ok(
-            &server,
-            &w.alice,
-            &[
-                ("title", "u"),
-                ("scope_type", "user"),
-                ("write_permission", "true"),
-            ],
-        ),
-    ] {
-        let resp = introspect(&server, &string_field(&tok, "secret"));
-        assert_no_store(&resp);
-        assert_eq!(
-            resp.json(),
-            json!({
-                "active": true,
-                "sub": w.alice_id,
-                "scope": "user read write downloadbutton send",
-                "cap_token": string_field(&tok, "id"),
-                "exp": parse_time(&tok["expiration_time"]).div_euclid(1000),
-                "iat": parse_time(&tok["issued_at_time"]).div_euclid(1000),
-                "nbf": parse_time(&tok["not_before_time"]).div_euclid(1000),
-            })
-        );
+    let write = [
+        ("title", "u"),
+        ("scope_type", "user"),
+        ("write_permission", "true"),
+    ];
+    for tok in [s.user_cap(a, "u"), s.new_cap(a, &write)] {
+        let resp = s.introspect(&tok.secret);
+        resp.assert_no_store();
+        let scope = Some("user read write downloadbutton send");
+        assert_eq!(resp.json(), active_json(&w.alice_id, &tok, scope, None));
     }
     // A time with a fraction is rounded down.
     let exp = (now_ms() / 1000 + 7200) * 1000 + 999;
-    let tok = create_ok(
-        &server,
-        &w.bob,
-        &[
-            ("title", "u"),
-            ("scope_type", "user"),
-            ("expiration_time", &fmt_ms(exp)),
-        ],
-    );
-    let body = introspect(&server, &string_field(&tok, "secret")).json();
+    let fields = [
+        ("title", "u"),
+        ("scope_type", "user"),
+        ("expiration_time", &fmt_ms(exp)),
+    ];
+    let tok = s.new_cap(&w.bob, &fields);
+    let body = s.introspect(&tok.secret).json();
     assert_eq!(body["exp"], exp / 1000);
     assert_eq!(body["sub"], w.bob_id.as_str());
 
     // token_type_hint and an Authorization header are ignored.
-    let (tok, _) = &cases[0];
-    let resp = server
+    let resp = s
         .request("POST", "/token/introspect")
         .bearer("garbage")
         .form(&[
-            ("token", &string_field(tok, "secret")),
+            ("token", &cases[0].0.secret),
             ("token_type_hint", "refresh_token"),
         ])
         .send();
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(resp.json()["active"], true);
+    assert_eq!(resp.assert_status(200).json()["active"], true);
 
     // Inactive: exactly {"active": false}, with no-store.
-    let revoked = user_token(&server, &w.alice, "revoked");
-    assert_eq!(
-        revoke(&server, &w.alice, &string_field(&revoked, "id")).status,
-        200
-    );
-    let later = create_ok(
-        &server,
-        &w.alice,
+    let revoked = s.user_cap(a, "revoked");
+    s.revoke(a, &revoked.id).assert_status(200);
+    let nbf = fmt_ms(now_ms() + HOUR_MS);
+    let later = s.new_cap(
+        a,
         &[
             ("title", "later"),
             ("scope_type", "user"),
-            ("not_before_time", &fmt_ms(now_ms() + 3_600_000)),
+            ("not_before_time", &nbf),
         ],
     );
-    let inactive = |resp: Resp| {
-        assert_eq!(resp.status, 200, "{}", resp.body);
-        assert_no_store(&resp);
-        assert_json_type(&resp);
-        assert_eq!(resp.json(), json!({"active": false}));
-    };
-    inactive(introspect(&server, &string_field(&revoked, "secret")));
-    inactive(introspect(&server, &string_field(&later, "secret")));
-    inactive(introspect(&server, "ABCDEFGHIJKLMNOPQRSTUV"));
-    inactive(introspect(&server, "not a token"));
-    inactive(introspect(&server, ""));
-    inactive(introspect(&server, &string_field(&later, "id")));
-    inactive(introspect(&server, &w.alice));
-    inactive(introspect(&server, &w.admin));
-    inactive(
-        server
-            .request("POST", "/token/introspect")
+    for resp in [
+        s.introspect(&revoked.secret),
+        s.introspect(&later.secret),
+        s.introspect("ABCDEFGHIJKLMNOPQRSTUV"),
+        s.introspect("not a token"),
+        s.introspect(""),
+        s.introspect(&later.id),
+        s.introspect(a),
+        s.introspect(&w.admin),
+        s.request("POST", "/token/introspect")
             .form(&[("token_type_hint", "access_token")])
             .send(),
-    );
-    inactive(
-        server
-            .request("POST", "/token/introspect")
+        s.request("POST", "/token/introspect")
             .header("Content-Type", FORM)
             .send(),
-    );
+    ] {
+        assert_eq!(resp.assert_status(200).json(), json!({"active": false}));
+        resp.assert_no_store();
+        resp.assert_json_type();
+    }
     // An unusable token is not marked as used.
-    assert!(get_cap(&server, &w.alice, &string_field(&later, "id"))
-        .json()
-        .get("last_used")
-        .is_none());
-    assert!(get_cap(&server, &w.alice, &string_field(&revoked, "id"))
-        .json()
-        .get("last_used")
-        .is_none());
+    for tok in [&later, &revoked] {
+        assert!(s.get_cap(a, &tok.id).json().get("last_used").is_none());
+    }
     // last_used also shows in the list.
-    let items = assert_list(&list(&server, &w.alice, ""), 10);
-    let used = items.iter().find(|i| i["id"] == cases[0].0["id"]).unwrap();
+    let items = s.list_caps(a, "").assert_list(10);
+    let used = items.iter().find(|i| i["id"] == cases[0].0.id).unwrap();
     parse_time(&used["last_used"]);
 }
 
@@ -2270,14 +1125,13 @@ fn introspection_reports_active_tokens_and_only_active_false_otherwise() {
 
 #[test]
 fn expired_tokens_stop_working_after_the_leeway() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "Album");
-    let exp = now_ms() + 1500;
-    let exp_s = fmt_ms(exp);
-    let album_tok = create_ok(
-        &server,
-        &w.alice,
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.new_album(a, "Album");
+    let exp_s = fmt_ms(now_ms() + 1500);
+    let album_tok = s.new_cap(
+        a,
         &[
             ("title", "short"),
             ("scope_type", "album"),
@@ -2286,82 +1140,65 @@ fn expired_tokens_stop_working_after_the_leeway() {
             ("expiration_time", &exp_s),
         ],
     );
-    let user_tok = create_ok(
-        &server,
-        &w.alice,
-        &[
-            ("title", "short user"),
-            ("scope_type", "user"),
-            ("expiration_time", &exp_s),
-        ],
-    );
-    let lasting = user_token(&server, &w.alice, "lasting");
-    assert_eq!(album_tok["expiration_time"], exp_s.as_str());
-    let (album_secret, user_secret) = (
-        string_field(&album_tok, "secret"),
-        string_field(&user_tok, "secret"),
-    );
+    let fields = [
+        ("title", "user"),
+        ("scope_type", "user"),
+        ("expiration_time", &exp_s),
+    ];
+    let user_tok = s.new_cap(a, &fields);
+    let lasting = s.user_cap(a, "lasting");
+    // The boundaries come from the tokens as the API reports them: not "valid" in lists
+    // from the expiration on (no leeway there), usable until 5 s after it.
+    let exp = parse_time(&album_tok.json["expiration_time"]);
+    assert_eq!(album_tok.json["expiration_time"], exp_s.as_str());
+    assert_eq!(user_tok.json["expiration_time"], exp_s.as_str());
+    let usable_until = exp + 5000;
+    let path = format!("/albums/{album}");
+    let reduced = sorted(&["album_id", "id", "name", "description"]);
+    // Each request is checked against the side of the boundary it fell on.
+    let check = || {
+        let (valid, side) = timed(exp, || s.list_caps(a, "?valid=true"));
+        match side {
+            Some(true) => assert_eq!(valid.assert_list(3).len(), 3),
+            Some(false) => assert_eq!(ids(&valid.assert_list(1)), [&*lasting.id]),
+            None => {}
+        }
+        s.list_caps(a, "").assert_list(3);
+        for tok in [&album_tok, &user_tok] {
+            let secret = &tok.secret;
+            let (active, side) = timed(usable_until, || s.active(secret));
+            assert!(side.is_none() || side == Some(active), "active: {active}");
+            for basic in [false, true] {
+                let (resp, side) = timed(usable_until, || {
+                    auth(s.request("GET", &path), secret, basic).send()
+                });
+                match side {
+                    // The album token reads the reduced album; the user token acts as alice.
+                    Some(true) if tok.id == album_tok.id => {
+                        assert_eq!(keys(&resp.assert_status(200).json()), reduced)
+                    }
+                    Some(true) => assert_eq!(resp.assert_status(200).json()["is_admin"], true),
+                    Some(false) => resp.assert_unauthorized(NOT_VALID),
+                    None => {}
+                }
+            }
+        }
+    };
+    check();
+    sleep_until(exp + 1);
+    check();
+    sleep_until(usable_until + 1);
+    check();
 
-    // Works now.
-    let resp = server
-        .request("GET", &format!("/albums/{album}"))
-        .bearer(&album_secret)
-        .send();
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(
-        keys(&resp.json()),
-        sorted(&["album_id", "id", "name", "description"])
-    );
-    assert_eq!(
-        server
-            .request("GET", &format!("/albums/{album}"))
-            .bearer(&user_secret)
-            .send()
-            .status,
-        200
-    );
-    assert_eq!(introspect(&server, &album_secret).json()["active"], true);
-    let valid = assert_list(&list(&server, &w.alice, "?valid=true"), 3);
-    assert_eq!(valid.len(), 3);
-
-    // Past expiration, within the leeway: not "valid" in lists (no leeway there), still
-    // usable.
-    sleep_until(exp + 1000);
-    let valid = assert_list(&list(&server, &w.alice, "?valid=true"), 1);
-    assert_eq!(ids(&valid), vec![string_field(&lasting, "id")]);
-    assert_list(&list(&server, &w.alice, ""), 3);
-    assert_eq!(introspect(&server, &user_secret).json()["active"], true);
-
-    // Past the leeway: inactive and refused.
-    sleep_until(exp + 6000);
-    for secret in [&album_secret, &user_secret] {
-        let resp = introspect(&server, secret);
-        assert_eq!(resp.json(), json!({"active": false}));
-        server
-            .request("GET", &format!("/albums/{album}"))
-            .bearer(secret)
-            .send()
-            .assert_kheops_error(401, "Unauthorized", NOT_VALID);
-        server
-            .request("GET", &format!("/albums/{album}"))
-            .basic("user", secret)
-            .send()
-            .assert_kheops_error(401, "Unauthorized", NOT_VALID);
-    }
     // Revoking an expired token changes nothing.
     for tok in [&album_tok, &user_tok] {
-        let before = get_cap(&server, &w.alice, &string_field(tok, "id")).json();
-        let resp = revoke(&server, &w.alice, &string_field(tok, "id"));
-        assert_eq!(resp.status, 200, "{}", resp.body);
-        let r = resp.json();
+        let before = s.get_cap(a, &tok.id).json();
+        let r = s.revoke(a, &tok.id).assert_status(200).json();
         assert_eq!(r["revoked"], false, "{r}");
         assert!(r.get("revoke_time").is_none(), "{r}");
         assert!(r.get("revoked_by").is_none(), "{r}");
         assert_eq!(r, before);
-        assert_eq!(
-            get_cap(&server, &w.alice, &string_field(tok, "id")).json(),
-            before
-        );
+        assert_eq!(s.get_cap(a, &tok.id).json(), before);
     }
 }
 
@@ -2373,39 +1210,26 @@ fn a_second_server_sees_tokens_and_revocations_at_once() {
     let db = TestDb::new();
     let a = Server::start_on(&db, Options::default());
     let b = Server::start_on(&db, Options::default());
-    let w = world(&a);
-    let album = create_album(&a, &w.alice, "Album");
-    let tok = album_token(&a, &w.alice, &album, "viewer");
-    let secret = string_field(&tok, "secret");
-    let path = format!("/albums/{album}");
+    let w = World::new(&a);
+    let album = a.new_album(&w.alice, "Album");
+    let tok = a.album_cap(&w.alice, &album, "viewer");
 
-    assert_eq!(b.request("GET", &path).bearer(&secret).send().status, 200);
-    assert_eq!(introspect(&b, &secret).json()["active"], true);
-    assert_eq!(
-        get_cap(&b, &w.alice, &string_field(&tok, "id")).json()["id"],
-        tok["id"]
-    );
+    b.album(&tok.secret, &album).assert_status(200);
+    assert!(b.active(&tok.secret));
+    assert_eq!(b.get_cap(&w.alice, &tok.id).json()["id"], tok.id.as_str());
 
     // Revoked on A, refused by B at once.
-    assert_eq!(revoke(&a, &w.alice, &string_field(&tok, "id")).status, 200);
-    b.request("GET", &path)
-        .bearer(&secret)
-        .send()
-        .assert_kheops_error(401, "Unauthorized", NOT_VALID);
-    assert_eq!(introspect(&b, &secret).json(), json!({"active": false}));
+    a.revoke(&w.alice, &tok.id).assert_status(200);
+    b.album(&tok.secret, &album).assert_unauthorized(NOT_VALID);
+    assert!(!b.active(&tok.secret));
 
     // And the other way round.
-    let u = user_token(&b, &w.alice, "from b");
-    let u_secret = string_field(&u, "secret");
-    assert_eq!(a.request("GET", &path).bearer(&u_secret).send().status, 200);
-    let items = assert_list(&list(&a, &w.alice, ""), 2);
-    assert!(ids(&items).contains(&string_field(&u, "id")));
-    assert_eq!(revoke(&b, &w.alice, &string_field(&u, "id")).status, 200);
-    a.request("GET", &path)
-        .bearer(&u_secret)
-        .send()
-        .assert_kheops_error(401, "Unauthorized", NOT_VALID);
-    assert_eq!(introspect(&a, &u_secret).json(), json!({"active": false}));
+    let u = b.user_cap(&w.alice, "from b");
+    a.album(&u.secret, &album).assert_status(200);
+    assert!(ids(&a.list_caps(&w.alice, "").assert_list(2)).contains(&u.id));
+    b.revoke(&w.alice, &u.id).assert_status(200);
+    a.album(&u.secret, &album).assert_unauthorized(NOT_VALID);
+    assert!(!a.active(&u.secret));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2413,215 +1237,37 @@ fn a_second_server_sees_tokens_and_revocations_at_once() {
 
 #[test]
 fn the_secret_is_shown_once_and_stored_only_as_its_sha256_digest() {
-    let (server, db) = Server::start();
-    let w = world(&server);
-    let album = create_album(&server, &w.alice, "Album");
-    let album_tok = album_token(&server, &w.alice, &album, "viewer");
-    let user_tok = user_token(&server, &w.alice, "script");
-
-    for tok in [&album_tok, &user_tok] {
-        let secret = string_field(tok, "secret");
-        let id = string_field(tok, "id");
+    let (s, db) = Server::start();
+    let w = World::new(&s);
+    let a = &w.alice;
+    let album = s.new_album(a, "Album");
+    for tok in [s.album_cap(a, &album, "viewer"), s.user_cap(a, "script")] {
+        let (secret, id) = (&tok.secret, &tok.id);
         // Use it, so that it is touched in the database.
-        assert_eq!(introspect(&server, &secret).json()["active"], true);
-        assert_eq!(
-            server
-                .request("GET", &format!("/albums/{album}"))
-                .bearer(&secret)
-                .send()
-                .status,
-            200
-        );
-        let mut bodies = vec![
-            list(&server, &w.alice, "").body,
-            list(&server, &w.alice, &format!("?album={album}")).body,
-            get_cap(&server, &w.alice, &id).body,
-            introspect(&server, &secret).body,
+        assert!(s.active(secret));
+        s.album(secret, &album).assert_status(200);
+        let bodies = [
+            s.list_caps(a, ""),
+            s.list_caps(a, &format!("?album={album}")),
+            s.get_cap(a, id),
+            s.introspect(secret),
+            s.revoke(a, id).assert_status(200).clone(),
+            s.revoke(a, id),
+            s.get_cap(a, id),
+            s.introspect(secret),
         ];
-        let r = revoke(&server, &w.alice, &id);
-        assert_eq!(r.status, 200);
-        bodies.push(r.body);
-        bodies.push(revoke(&server, &w.alice, &id).body);
-        bodies.push(get_cap(&server, &w.alice, &id).body);
-        bodies.push(introspect(&server, &secret).body);
-        for body in &bodies {
-            assert!(!body.contains(&secret), "secret in {body}");
+        for resp in &bodies {
+            assert!(
+                !resp.body.contains(secret.as_str()),
+                "secret in {}",
+                resp.body
+            );
         }
 
         let dump = db.dump_text();
-        assert!(!dump.contains(&secret), "plaintext secret stored");
-        assert!(dump.contains(&sha256_hex(&secret)), "digest not stored");
-        assert!(dump.contains(&id));
-        assert!(!server.log().contains(&secret), "secret logged");
+        assert!(!dump.contains(secret.as_str()), "plaintext secret stored");
+        assert!(dump.contains(&sha256_hex(secret)), "digest not stored");
+        assert!(dump.contains(id.as_str()));
+        assert!(!s.log().contains(secret.as_str()), "secret logged");
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// 1.1: the /api mount point.
-
-#[test]
-fn the_api_prefix_serves_the_same_routes() {
-    let (server, _db) = Server::start();
-    let w = world(&server);
-    let resp = server
-        .request("POST", "/api/albums")
-        .bearer(&w.alice)
-        .form(&[("name", "Study group")])
-        .send();
-    assert_eq!(resp.status, 201, "{}", resp.body);
-    let album = string_field(&resp.json(), "album_id");
-
-    let resp = server
-        .request("POST", "/api/capabilities")
-        .bearer(&w.alice)
-        .form(&[
-            ("title", "viewer"),
-            ("scope_type", "album"),
-            ("album", &album),
-            ("read_permission", "true"),
-            ("download_permission", "true"),
-        ])
-        .send();
-    assert_eq!(resp.status, 201, "{}", resp.body);
-    assert_no_store(&resp);
-    let tok = resp.json();
-    let id = string_field(&tok, "id");
-    let secret = assert_alnum(&tok["secret"], 22);
-    assert_eq!(tok["access_token"], secret.as_str());
-    assert_eq!(
-        tok["album"],
-        json!({"id": album, "album_id": album, "name": "Study group"})
-    );
-    let user = create_ok(
-        &server,
-        &w.alice,
-        &[("title", "root"), ("scope_type", "user")],
-    );
-
-    // Lists under both mounts agree.
-    let api = server
-        .request("GET", "/api/capabilities")
-        .bearer(&w.alice)
-        .send();
-    let items = assert_list(&api, 2);
-    let root_items = assert_list(&list(&server, &w.alice, ""), 2);
-    assert_eq!(items, root_items);
-    let api = server
-        .request("GET", &format!("/api/capabilities?album={album}&limit=1"))
-        .bearer(&w.alice)
-        .send();
-    assert_eq!(ids(&assert_list(&api, 1)), vec![id.clone()]);
-    server
-        .request("GET", "/api/capabilities?limit=x")
-        .bearer(&w.alice)
-        .send()
-        .assert_kheops_error(400, "Bad Query Parameter", &{
-            let resp = list(&server, &w.alice, "?limit=x");
-            string_field(&resp.json(), "detail")
-        });
-
-    // Get one.
-    let resp = server
-        .request("GET", &format!("/api/capabilities/{id}"))
-        .bearer(&w.alice)
-        .send();
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(resp.json(), get_cap(&server, &w.alice, &id).json());
-    server
-        .request("GET", "/api/capabilities/NoSuchCap0")
-        .bearer(&w.alice)
-        .send()
-        .assert_kheops_error(404, "Not Found", "Capability token not found");
-    server
-        .request("GET", &format!("/api/capabilities/{id}"))
-        .bearer(&secret)
-        .send()
-        .assert_kheops_error(403, "Authorization error", TOKEN_TYPE);
-
-    // Introspection.
-    let resp = server
-        .request("POST", "/api/token/introspect")
-        .form(&[("token", &secret)])
-        .send();
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_no_store(&resp);
-    assert_eq!(
-        resp.json(),
-        json!({
-            "active": true,
-            "sub": w.alice_id,
-            "scope": "read downloadbutton",
-            "cap_token": id,
-            "album_id": album,
-            "exp": parse_time(&tok["expiration_time"]).div_euclid(1000),
-            "iat": parse_time(&tok["issued_at_time"]).div_euclid(1000),
-            "nbf": parse_time(&tok["not_before_time"]).div_euclid(1000),
-        })
-    );
-    server
-        .request("POST", "/api/token/introspect")
-        .json(&json!({"token": secret}))
-        .send()
-        .assert_kheops_error(
-            415,
-            "Unsupported Media Type",
-            "Content-Type must be application/x-www-form-urlencoded",
-        );
-
-    // Capability secrets refused on management under /api too.
-    server
-        .request("POST", "/api/capabilities")
-        .basic("x", &string_field(&user, "secret"))
-        .form(&[("title", "t"), ("scope_type", "user")])
-        .send()
-        .assert_kheops_error(401, "Unauthorized", CAP_RESOURCES);
-    server
-        .request("POST", "/api/capabilities")
-        .bearer(&w.alice)
-        .json(&json!({"title": "t", "scope_type": "user"}))
-        .send()
-        .assert_kheops_error(
-            415,
-            "Unsupported Media Type",
-            "Content-Type must be application/x-www-form-urlencoded",
-        );
-    server
-        .request("POST", "/api/capabilities")
-        .bearer(&w.carol)
-        .form(&[("title", "t"), ("scope_type", "album"), ("album", &album)])
-        .send()
-        .assert_kheops_error(404, "Album Not Found", ALBUM_NOT_FOUND);
-
-    // Revoke under /api; the root mount sees it.
-    let resp = server
-        .request("POST", &format!("/api/capabilities/{id}/revoke"))
-        .bearer(&w.alice)
-        .send();
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    let r = resp.json();
-    assert_eq!(r["revoked"], true);
-    assert_eq!(
-        r["revoked_by"],
-        user_object(
-            "alice@test.com",
-            &w.alice_id,
-            "Alice Smith",
-            "Alice",
-            "Smith"
-        )
-    );
-    assert_eq!(get_cap(&server, &w.alice, &id).json(), r);
-    let resp = server
-        .request("POST", "/api/token/introspect")
-        .form(&[("token", &secret)])
-        .send();
-    assert_eq!(resp.json(), json!({"active": false}));
-    server
-        .request(
-            "POST",
-            &format!("/api/capabilities/{}/revoke", string_field(&user, "id")),
-        )
-        .bearer(&w.bob)
-        .send()
-        .assert_kheops_error(404, "Not Found", "Capability token not found");
 }

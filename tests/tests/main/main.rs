@@ -11,6 +11,7 @@ mod keyrock_roles;
 mod keyrock_users;
 mod kheops_albums;
 mod kheops_capabilities;
+mod kheops_routes;
 mod operations;
 mod races;
 mod robustness;
