@@ -2,12 +2,13 @@
 //! a matrix of every route against six callers, the query-string bypass Keyrock had, and
 //! cascading deletes.
 
+use serde_json::Value;
 use storage::diesel::{self, BoolExpressionMethods, ExpressionMethods, QueryDsl, RunQueryDsl};
 use storage::schema::{
     api_tokens, iot_agents, oauth_clients, organizations, pep_proxies, permissions,
     role_assignments, role_permissions, roles, trusted_applications, user_organizations,
 };
-use tessera_tests::{json, Resp, Server, TestDb};
+use tessera_tests::{count, json, Resp, Server, TestDb, World};
 
 /// The six kinds of caller of keyrock.md 2.2, as seen from one application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,19 +45,19 @@ impl Caller {
 }
 
 /// One application and a token for each kind of caller.
-struct World {
+struct Callers {
     app: String,
     tokens: Vec<(Caller, String)>,
 }
 
-impl World {
+impl Callers {
     fn token(&self, caller: Caller) -> &str {
         &self.tokens.iter().find(|(c, _)| *c == caller).unwrap().1
     }
 }
 
-fn world(server: &Server, db: &TestDb, tag: &str) -> World {
-    let admin = server.admin_token();
+fn callers(s: &Server, db: &TestDb, tag: &str) -> Callers {
+    let admin = s.admin_token();
     let mut tokens = vec![(Caller::Admin, admin.clone())];
     let mut users = Vec::new();
     for (caller, name) in [
@@ -67,8 +68,8 @@ fn world(server: &Server, db: &TestDb, tag: &str) -> World {
         (Caller::OrgMember, "member"),
     ] {
         let email = format!("{name}-{tag}@example.org");
-        let id = server.create_user(&admin, &format!("{name}-{tag}"), &email, "pw");
-        tokens.push((caller, server.login(&email, "pw")));
+        let id = s.create_user(&admin, &format!("{name}-{tag}"), &email, "pw");
+        tokens.push((caller, s.login(&email, "pw")));
         users.push((caller, id));
     }
     let user = |c: Caller| users.iter().find(|(k, _)| *k == c).unwrap().1.clone();
@@ -78,58 +79,32 @@ fn world(server: &Server, db: &TestDb, tag: &str) -> World {
         .unwrap()
         .1
         .clone();
-    let created = server
-        .request("POST", "/v1/applications")
-        .token(&provider)
-        .json(&json!({"application": {"name": format!("app-{tag}"), "redirect_uri": "http://localhost/cb"}}))
-        .send();
-    assert_eq!(created.status, 201, "{}", created.body);
-    let app = created.json()["application"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let assign = server
-        .request(
-            "PUT",
-            &format!(
-                "/v1/applications/{app}/users/{}/roles/purchaser",
-                user(Caller::Purchaser)
-            ),
-        )
-        .token(&provider)
-        .header("Content-Type", "application/json")
-        .send();
-    assert_eq!(assign.status, 201, "{}", assign.body);
+    let app = s.new_application(&provider, &format!("app-{tag}"));
+    let path = format!(
+        "/v1/applications/{app}/users/{}/roles/purchaser",
+        user(Caller::Purchaser)
+    );
+    s.keyrock("PUT", &path, &provider).assert_status(201);
     // The organization is set up in the store, so this test depends on no other route.
     let org = format!("org-{tag}");
-    let mut conn = db.conn();
-    diesel::insert_into(organizations::table)
-        .values((organizations::id.eq(&org), organizations::name.eq(&org)))
-        .execute(&mut *conn)
-        .unwrap();
-    for (caller, role) in [(Caller::OrgOwner, "owner"), (Caller::OrgMember, "member")] {
-        diesel::insert_into(user_organizations::table)
-            .values((
-                user_organizations::user_id.eq(user(caller)),
-                user_organizations::organization_id.eq(&org),
-                user_organizations::role.eq(role),
-            ))
-            .execute(&mut *conn)
-            .unwrap();
-    }
+    let (owner, member) = (user(Caller::OrgOwner), user(Caller::OrgMember));
+    db.insert_organization(&org, &[(&owner, "owner"), (&member, "member")]);
     for (role, org_role) in [("provider", "owner"), ("purchaser", "member")] {
-        let resp = server
-            .request(
-                "PUT",
-                &format!("/v1/applications/{app}/organizations/{org}/roles/{role}/organization_roles/{org_role}"),
-            )
-            .token(&provider)
-            .header("Content-Type", "application/json")
-            .send();
-        assert_eq!(resp.status, 201, "{}", resp.body);
+        let path = format!(
+            "/v1/applications/{app}/organizations/{org}/roles/{role}/organization_roles/{org_role}"
+        );
+        s.keyrock("PUT", &path, &provider).assert_status(201);
     }
-    World { app, tokens }
+    Callers { app, tokens }
 }
+
+/// The permissions of keyrock.md 2.3 that open a route.
+const READ: &[&str] = &["1", "2", "3", "5", "6"];
+const MANAGE: &[&str] = &["2"];
+const ASSIGN: &[&str] = &["1", "5", "6"];
+const ROLES: &[&str] = &["3"];
+const LIST_ROLES: &[&str] = &["1", "3", "5", "6"];
+const ORG_ROLE: &str = "/organizations/no-org/roles/purchaser/organization_roles/member";
 
 /// Every application-scoped route, with a request that passes validation far enough to
 /// show the authorization outcome without depending on other rows (unknown sub-resource
@@ -137,131 +112,78 @@ fn world(server: &Server, db: &TestDb, tag: &str) -> World {
 fn routes() -> Vec<(
     &'static str,
     &'static str,
-    Option<serde_json::Value>,
+    Option<Value>,
     &'static [&'static str],
 )> {
     vec![
-        ("GET", "", None, &["1", "2", "3", "5", "6"]),
-        ("PATCH", "", Some(json!({"application": {}})), &["2"]),
-        ("POST", "/reset_secret", None, &["2"]),
-        ("GET", "/users", None, &["1", "5", "6"]),
-        ("GET", "/users/nobody/roles", None, &["1", "5", "6"]),
-        (
-            "PUT",
-            "/users/nobody/roles/purchaser",
-            None,
-            &["1", "5", "6"],
-        ),
-        (
-            "POST",
-            "/users/nobody/roles/purchaser",
-            None,
-            &["1", "5", "6"],
-        ),
-        (
-            "DELETE",
-            "/users/nobody/roles/purchaser",
-            None,
-            &["1", "5", "6"],
-        ),
-        ("GET", "/organizations", None, &["1", "5", "6"]),
-        ("GET", "/organizations/no-org/roles", None, &["1", "5", "6"]),
-        (
-            "PUT",
-            "/organizations/no-org/roles/purchaser/organization_roles/member",
-            None,
-            &["1", "5", "6"],
-        ),
-        (
-            "POST",
-            "/organizations/no-org/roles/purchaser/organization_roles/member",
-            None,
-            &["1", "5", "6"],
-        ),
-        (
-            "DELETE",
-            "/organizations/no-org/roles/purchaser/organization_roles/member",
-            None,
-            &["1", "5", "6"],
-        ),
-        ("GET", "/pep_proxies", None, &["2"]),
-        ("POST", "/pep_proxies", None, &["2"]),
-        ("PATCH", "/pep_proxies", None, &["2"]),
-        ("DELETE", "/pep_proxies", None, &["2"]),
-        ("GET", "/iot_agents", None, &["2"]),
-        ("POST", "/iot_agents", None, &["2"]),
-        ("GET", "/iot_agents/no-iot", None, &["2"]),
-        ("PATCH", "/iot_agents/no-iot", None, &["2"]),
-        ("DELETE", "/iot_agents/no-iot", None, &["2"]),
-        ("GET", "/trusted_applications", None, &["1", "5", "6"]),
-        (
-            "PUT",
-            "/trusted_applications/no-app",
-            None,
-            &["1", "5", "6"],
-        ),
-        (
-            "POST",
-            "/trusted_applications/no-app",
-            None,
-            &["1", "5", "6"],
-        ),
-        (
-            "DELETE",
-            "/trusted_applications/no-app",
-            None,
-            &["1", "5", "6"],
-        ),
-        ("GET", "/roles", None, &["1", "3", "5", "6"]),
+        ("GET", "", None, READ),
+        ("PATCH", "", Some(json!({"application": {}})), MANAGE),
+        ("POST", "/reset_secret", None, MANAGE),
+        ("GET", "/users", None, ASSIGN),
+        ("GET", "/users/nobody/roles", None, ASSIGN),
+        ("PUT", "/users/nobody/roles/purchaser", None, ASSIGN),
+        ("POST", "/users/nobody/roles/purchaser", None, ASSIGN),
+        ("DELETE", "/users/nobody/roles/purchaser", None, ASSIGN),
+        ("GET", "/organizations", None, ASSIGN),
+        ("GET", "/organizations/no-org/roles", None, ASSIGN),
+        ("PUT", ORG_ROLE, None, ASSIGN),
+        ("POST", ORG_ROLE, None, ASSIGN),
+        ("DELETE", ORG_ROLE, None, ASSIGN),
+        ("GET", "/pep_proxies", None, MANAGE),
+        ("POST", "/pep_proxies", None, MANAGE),
+        ("PATCH", "/pep_proxies", None, MANAGE),
+        ("DELETE", "/pep_proxies", None, MANAGE),
+        ("GET", "/iot_agents", None, MANAGE),
+        ("POST", "/iot_agents", None, MANAGE),
+        ("GET", "/iot_agents/no-iot", None, MANAGE),
+        ("PATCH", "/iot_agents/no-iot", None, MANAGE),
+        ("DELETE", "/iot_agents/no-iot", None, MANAGE),
+        ("GET", "/trusted_applications", None, ASSIGN),
+        ("PUT", "/trusted_applications/no-app", None, ASSIGN),
+        ("POST", "/trusted_applications/no-app", None, ASSIGN),
+        ("DELETE", "/trusted_applications/no-app", None, ASSIGN),
+        ("GET", "/roles", None, LIST_ROLES),
         (
             "POST",
             "/roles",
             Some(json!({"role": {"name": "r"}})),
-            &["3"],
+            ROLES,
         ),
-        ("GET", "/roles/no-role", None, &["3"]),
+        ("GET", "/roles/no-role", None, ROLES),
         (
             "PATCH",
             "/roles/no-role",
             Some(json!({"role": {"name": "x"}})),
-            &["3"],
+            ROLES,
         ),
-        ("DELETE", "/roles/no-role", None, &["3"]),
-        ("GET", "/roles/no-role/permissions", None, &["3"]),
-        ("PUT", "/roles/no-role/permissions/no-perm", None, &["3"]),
-        ("POST", "/roles/no-role/permissions/no-perm", None, &["3"]),
-        ("DELETE", "/roles/no-role/permissions/no-perm", None, &["3"]),
-        ("GET", "/permissions", None, &["3"]),
+        ("DELETE", "/roles/no-role", None, ROLES),
+        ("GET", "/roles/no-role/permissions", None, ROLES),
+        ("PUT", "/roles/no-role/permissions/no-perm", None, ROLES),
+        ("POST", "/roles/no-role/permissions/no-perm", None, ROLES),
+        ("DELETE", "/roles/no-role/permissions/no-perm", None, ROLES),
+        ("GET", "/permissions", None, ROLES),
         (
             "POST",
             "/permissions",
             Some(json!({"permission": {"name": "p", "action": "GET", "resource": "/x"}})),
-            &["3"],
+            ROLES,
         ),
-        ("GET", "/permissions/no-perm", None, &["3"]),
+        ("GET", "/permissions/no-perm", None, ROLES),
         (
             "PATCH",
             "/permissions/no-perm",
             Some(json!({"permission": {"name": "x"}})),
-            &["3"],
+            ROLES,
         ),
-        ("DELETE", "/permissions/no-perm", None, &["3"]),
+        ("DELETE", "/permissions/no-perm", None, ROLES),
         // Every new application-scoped route gets its row here.
     ]
 }
 
-fn call(
-    server: &Server,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: &Option<serde_json::Value>,
-) -> Resp {
-    let req = server.request(method, path).token(token);
+fn call(s: &Server, token: &str, method: &str, path: &str, body: &Option<Value>) -> Resp {
     match body {
-        Some(b) => req.json(b).send(),
-        None if method == "GET" || method == "DELETE" => req.send(),
-        None => req.header("Content-Type", "application/json").send(),
+        Some(b) => s.send_json(method, path, token, b),
+        None => s.keyrock(method, path, token),
     }
 }
 
@@ -269,45 +191,35 @@ fn allowed(caller: Caller, required: &[&str]) -> bool {
     caller.permissions().iter().any(|p| required.contains(p))
 }
 
+/// (roles, permissions, PEP proxies, IoT agents) of an application.
 fn app_rows(db: &TestDb, app: &str) -> (i64, i64, i64, i64) {
-    let mut conn = db.conn();
-    let r = roles::table
-        .filter(roles::oauth_client_id.eq(app))
-        .count()
-        .get_result(&mut *conn)
-        .unwrap();
-    let p = permissions::table
-        .filter(permissions::oauth_client_id.eq(app))
-        .count()
-        .get_result(&mut *conn)
-        .unwrap();
-    let pep = pep_proxies::table
-        .filter(pep_proxies::oauth_client_id.eq(app))
-        .count()
-        .get_result(&mut *conn)
-        .unwrap();
-    let iot = iot_agents::table
-        .filter(iot_agents::oauth_client_id.eq(app))
-        .count()
-        .get_result(&mut *conn)
-        .unwrap();
-    (r, p, pep, iot)
+    (
+        count!(db, roles::table.filter(roles::oauth_client_id.eq(app))),
+        count!(
+            db,
+            permissions::table.filter(permissions::oauth_client_id.eq(app))
+        ),
+        count!(
+            db,
+            pep_proxies::table.filter(pep_proxies::oauth_client_id.eq(app))
+        ),
+        count!(
+            db,
+            iot_agents::table.filter(iot_agents::oauth_client_id.eq(app))
+        ),
+    )
 }
 
 #[test]
 fn authorization_matrix_of_every_route_and_caller() {
-    let (server, db) = Server::start();
-    let w = world(&server, &db, "m");
-    let secret_before: Option<String> = oauth_clients::table
-        .filter(oauth_clients::id.eq(&w.app))
-        .select(oauth_clients::secret_digest)
-        .first(&mut *db.conn())
-        .unwrap();
+    let (s, db) = Server::start();
+    let w = callers(&s, &db, "m");
+    let secret_before = db.secret_digest(&w.app);
     // Callers without the permission first: they must change nothing.
     for (method, suffix, body, required) in routes() {
         let path = format!("/v1/applications/{}{suffix}", w.app);
         for caller in CALLERS.into_iter().filter(|c| !allowed(*c, required)) {
-            let resp = call(&server, w.token(caller), method, &path, &body);
+            let resp = call(&s, w.token(caller), method, &path, &body);
             assert!(
                 resp.status == 403
                     && resp.json()["error"]["message"] == "User not allow to perform the action",
@@ -322,11 +234,7 @@ fn authorization_matrix_of_every_route_and_caller() {
         (0, 0, 0, 0),
         "refused calls created nothing"
     );
-    let secret_after: Option<String> = oauth_clients::table
-        .filter(oauth_clients::id.eq(&w.app))
-        .select(oauth_clients::secret_digest)
-        .first(&mut *db.conn())
-        .unwrap();
+    let secret_after = db.secret_digest(&w.app);
     assert_eq!(
         secret_before, secret_after,
         "refused reset_secret changed nothing"
@@ -336,7 +244,7 @@ fn authorization_matrix_of_every_route_and_caller() {
     for (method, suffix, body, required) in routes() {
         let path = format!("/v1/applications/{}{suffix}", w.app);
         for caller in CALLERS.into_iter().filter(|c| allowed(*c, required)) {
-            let resp = call(&server, w.token(caller), method, &path, &body);
+            let resp = call(&s, w.token(caller), method, &path, &body);
             assert!(
                 resp.status != 403 && resp.status < 500,
                 "{caller:?} {method} {path}: expected to pass authorization, got {} {}",
@@ -350,12 +258,9 @@ fn authorization_matrix_of_every_route_and_caller() {
     }
     // The list and create routes need no role at all.
     for caller in CALLERS {
-        let list = server
-            .request("GET", "/v1/applications")
-            .token(w.token(caller))
-            .send();
-        assert_eq!(list.status, 200);
-        let listed = list.json()["applications"]
+        let list = s.keyrock("GET", "/v1/applications", w.token(caller));
+        let apps = list.assert_status(200).json()["applications"].clone();
+        let listed = apps
             .as_array()
             .unwrap()
             .iter()
@@ -368,19 +273,14 @@ fn authorization_matrix_of_every_route_and_caller() {
     }
     // DELETE /applications/{app}, on a fresh world per caller.
     for (n, caller) in CALLERS.into_iter().enumerate() {
-        let w = world(&server, &db, &format!("d{n}"));
-        let resp = server
-            .request("DELETE", &format!("/v1/applications/{}", w.app))
-            .token(w.token(caller))
-            .send();
-        if allowed(caller, &["2"]) {
+        let w = callers(&s, &db, &format!("d{n}"));
+        let path = format!("/v1/applications/{}", w.app);
+        let resp = s.keyrock("DELETE", &path, w.token(caller));
+        if allowed(caller, MANAGE) {
             assert_eq!(resp.status, 204, "{caller:?}: {}", resp.body);
         } else {
-            resp.assert_keyrock_error(403, "User not allow to perform the action");
-            let still = server
-                .request("GET", &format!("/v1/applications/{}", w.app))
-                .token(w.token(Caller::Provider))
-                .send();
+            resp.assert_not_permitted();
+            let still = s.keyrock("GET", &path, w.token(Caller::Provider));
             assert_eq!(still.status, 200, "{caller:?} deleted the application");
         }
     }
@@ -388,25 +288,24 @@ fn authorization_matrix_of_every_route_and_caller() {
 
 #[test]
 fn every_route_refuses_the_internal_application_and_answers_404_for_unknown_ones() {
-    let (server, db) = Server::start();
-    let w = world(&server, &db, "i");
+    let (s, db) = Server::start();
+    let w = callers(&s, &db, "i");
     // Steps 1 and 2 of keyrock.md 1.7 come before the permission check, so even the admin
     // and a provider (of another application) get exactly these answers.
     for caller in [Caller::Provider, Caller::Admin] {
         for (method, suffix, body, _) in routes() {
             let internal = format!("/v1/applications/idm_admin_app{suffix}");
-            call(&server, w.token(caller), method, &internal, &body)
+            call(&s, w.token(caller), method, &internal, &body)
                 .assert_keyrock_error(403, "Not allowed");
             let unknown = format!("/v1/applications/no-such-app{suffix}");
-            call(&server, w.token(caller), method, &unknown, &body)
+            call(&s, w.token(caller), method, &unknown, &body)
                 .assert_keyrock_error(404, "Application not found");
         }
     }
-    let internal_rows: i64 = roles::table
-        .filter(roles::oauth_client_id.eq("idm_admin_app"))
-        .count()
-        .get_result(&mut *db.conn())
-        .unwrap();
+    let internal_rows = count!(
+        db,
+        roles::table.filter(roles::oauth_client_id.eq("idm_admin_app"))
+    );
     assert_eq!(
         internal_rows, 2,
         "only provider and purchaser belong to idm_admin_app"
@@ -415,19 +314,11 @@ fn every_route_refuses_the_internal_application_and_answers_404_for_unknown_ones
 
 #[test]
 fn query_strings_and_path_tricks_do_not_bypass_the_check() {
-    let (server, _db) = Server::start();
-    let admin = server.admin_token();
-    server.create_user(&admin, "eve", "eve@example.org", "pw");
-    let eve = server.login("eve@example.org", "pw");
-    let created = server
-        .request("POST", "/v1/applications")
-        .token(&admin)
-        .json(&json!({"application": {"name": "target", "redirect_uri": "http://localhost/cb"}}))
-        .send();
-    let app = created.json()["application"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    // Dave holds no role in the admin's application.
+    let (admin, eve) = (&w.admin, &w.dave);
+    let app = s.new_application(admin, "target");
     let body = json!({"application": {"name": "pwned"}});
     for suffix in [
         "?x=1",
@@ -441,14 +332,9 @@ fn query_strings_and_path_tricks_do_not_bypass_the_check() {
     ] {
         for prefix in ["/v1", "/v3", "//v1"] {
             let path = format!("{prefix}/applications/{app}{suffix}");
-            let resp = server
-                .request("PATCH", &path)
-                .token(&eve)
-                .json(&body)
-                .send();
-            resp.assert_keyrock_error(403, "User not allow to perform the action");
-            let resp = server.request("GET", &path).token(&eve).send();
-            resp.assert_keyrock_error(403, "User not allow to perform the action");
+            s.send_json("PATCH", &path, eve, &body)
+                .assert_not_permitted();
+            s.keyrock("GET", &path, eve).assert_not_permitted();
         }
     }
     // A percent-encoded id names the same application (or none): never a way in.
@@ -457,39 +343,19 @@ fn query_strings_and_path_tricks_do_not_bypass_the_check() {
         app.as_bytes()[0],
         &app[1..]
     );
-    let resp = server
-        .request("PATCH", &encoded)
-        .token(&eve)
-        .json(&body)
-        .send();
+    let resp = s.send_json("PATCH", &encoded, eve, &body);
     assert!(
         resp.status == 403 || resp.status == 404,
         "{} {}",
         resp.status,
         resp.body
     );
-    let after = server
-        .request("GET", &format!("/v1/applications/{app}"))
-        .token(&admin)
-        .send();
+    let after = s.keyrock("GET", &format!("/v1/applications/{app}"), admin);
     assert_eq!(after.json()["application"]["name"], "target");
 }
 
-fn create_app(server: &Server, token: &str, name: &str) -> String {
-    let resp = server
-        .request("POST", "/v1/applications")
-        .token(token)
-        .json(&json!({"application": {"name": name, "redirect_uri": "http://localhost/cb"}}))
-        .send();
-    assert_eq!(resp.status, 201, "{}", resp.body);
-    resp.json()["application"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// Rows of the routes other issues build (roles, permissions, PEP proxies, IoT agents,
-/// trusted applications, organizations) are put straight into the store here.
+/// trusted applications) are put straight into the store here.
 fn insert_app_children(db: &TestDb, app: &str, other: &str) -> (String, String, String) {
     let mut conn = db.conn();
     let c = &mut *conn;
@@ -549,128 +415,86 @@ fn insert_app_children(db: &TestDb, app: &str, other: &str) -> (String, String, 
 
 #[test]
 fn deleting_an_application_removes_everything_that_refers_to_it() {
-    let (server, db) = Server::start();
-    let admin = server.admin_token();
-    let app = create_app(&server, &admin, "doomed");
-    let other = create_app(&server, &admin, "other");
+    let (s, db) = Server::start();
+    let admin = s.admin_token();
+    let app = s.new_application(&admin, "doomed");
+    let other = s.new_application(&admin, "other");
     let (role, perm, pep) = insert_app_children(&db, &app, &other);
-    let pep_token = server.login(&pep, "pep-password");
+    let pep_token = s.login(&pep, "pep-password");
     let base = format!("/v1/applications/{app}");
-    let put = server
-        .request("PUT", &format!("{base}/users/admin/roles/{role}"))
-        .token(&admin)
-        .header("Content-Type", "application/json")
-        .send();
-    assert_eq!(put.status, 201, "{}", put.body);
+    s.keyrock("PUT", &format!("{base}/users/admin/roles/{role}"), &admin)
+        .assert_status(201);
 
-    assert_eq!(
-        server.request("DELETE", &base).token(&admin).send().status,
-        204
-    );
+    s.keyrock("DELETE", &base, &admin).assert_status(204);
 
-    let mut conn = db.conn();
-    let c = &mut *conn;
-    assert_eq!(
-        oauth_clients::table
-            .filter(oauth_clients::id.eq(&app))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        roles::table
-            .filter(roles::oauth_client_id.eq(&app))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        permissions::table
-            .filter(permissions::oauth_client_id.eq(&app))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        role_permissions::table
-            .filter(
-                role_permissions::role_id
-                    .eq(&role)
-                    .or(role_permissions::permission_id.eq(&perm))
-            )
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        role_assignments::table
-            .filter(role_assignments::oauth_client_id.eq(&app))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        pep_proxies::table
-            .filter(pep_proxies::oauth_client_id.eq(&app))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        iot_agents::table
-            .filter(iot_agents::oauth_client_id.eq(&app))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        trusted_applications::table
-            .filter(
-                trusted_applications::oauth_client_id
-                    .eq(&app)
-                    .or(trusted_applications::trusted_oauth_client_id.eq(&app))
-            )
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        api_tokens::table
-            .filter(api_tokens::pep_proxy_id.eq(&pep))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
+    let links = role_permissions::role_id
+        .eq(&role)
+        .or(role_permissions::permission_id.eq(&perm));
+    let trusts = trusted_applications::oauth_client_id
+        .eq(&app)
+        .or(trusted_applications::trusted_oauth_client_id.eq(&app));
+    for (what, rows) in [
+        (
+            "application",
+            count!(db, oauth_clients::table.filter(oauth_clients::id.eq(&app))),
+        ),
+        (
+            "roles",
+            count!(db, roles::table.filter(roles::oauth_client_id.eq(&app))),
+        ),
+        (
+            "permissions",
+            count!(
+                db,
+                permissions::table.filter(permissions::oauth_client_id.eq(&app))
+            ),
+        ),
+        (
+            "role links",
+            count!(db, role_permissions::table.filter(links)),
+        ),
+        (
+            "assignments",
+            count!(
+                db,
+                role_assignments::table.filter(role_assignments::oauth_client_id.eq(&app))
+            ),
+        ),
+        (
+            "PEP proxies",
+            count!(
+                db,
+                pep_proxies::table.filter(pep_proxies::oauth_client_id.eq(&app))
+            ),
+        ),
+        (
+            "IoT agents",
+            count!(
+                db,
+                iot_agents::table.filter(iot_agents::oauth_client_id.eq(&app))
+            ),
+        ),
+        (
+            "trust",
+            count!(db, trusted_applications::table.filter(trusts)),
+        ),
+        (
+            "PEP tokens",
+            count!(
+                db,
+                api_tokens::table.filter(api_tokens::pep_proxy_id.eq(&pep))
+            ),
+        ),
+    ] {
+        assert_eq!(rows, 0, "{what} left behind");
+    }
     // The PEP proxy's token is refused, and the other application is intact.
-    let info = server
-        .request("GET", "/v1/auth/tokens")
-        .token(&pep_token)
-        .header("X-Subject-Token", &pep_token)
-        .send();
-    assert_eq!(info.status, 401);
+    assert_eq!(s.inspect(&pep_token).status, 401);
+    s.keyrock("GET", &format!("/v1/applications/{other}"), &admin)
+        .assert_status(200);
+    let kept = role_assignments::table.filter(role_assignments::oauth_client_id.eq(&other));
     assert_eq!(
-        server
-            .request("GET", &format!("/v1/applications/{other}"))
-            .token(&admin)
-            .send()
-            .status,
-        200
-    );
-    assert_eq!(
-        role_assignments::table
-            .filter(role_assignments::oauth_client_id.eq(&other))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
+        count!(db, kept),
         1,
         "the other application keeps its provider"
     );
@@ -678,76 +502,43 @@ fn deleting_an_application_removes_everything_that_refers_to_it() {
 
 #[test]
 fn deleting_a_user_removes_tokens_memberships_and_assignments() {
-    let (server, db) = Server::start();
-    let admin = server.admin_token();
-    let bob = server.create_user(&admin, "bob", "bob@example.org", "pw");
-    server.login("bob@example.org", "pw");
-    let app = create_app(&server, &admin, "a");
-    {
-        let mut conn = db.conn();
-        diesel::insert_into(organizations::table)
-            .values((organizations::id.eq("org1"), organizations::name.eq("o")))
-            .execute(&mut *conn)
-            .unwrap();
-        diesel::insert_into(user_organizations::table)
-            .values((
-                user_organizations::user_id.eq(&bob),
-                user_organizations::organization_id.eq("org1"),
-                user_organizations::role.eq("owner"),
-            ))
-            .execute(&mut *conn)
-            .unwrap();
+    let (s, db) = Server::start();
+    let w = World::new(&s);
+    let (admin, bob) = (&w.admin, &w.bob_id);
+    let app = s.new_application(admin, "a");
+    db.insert_organization("org1", &[(bob, "owner")]);
+    let path = format!("/v1/applications/{app}/users/{bob}/roles/purchaser");
+    s.keyrock("PUT", &path, admin).assert_status(201);
+    s.keyrock("DELETE", &format!("/v1/users/{bob}"), admin)
+        .assert_status(204);
+    for (what, rows) in [
+        (
+            "tokens",
+            count!(db, api_tokens::table.filter(api_tokens::user_id.eq(&bob))),
+        ),
+        (
+            "memberships",
+            count!(
+                db,
+                user_organizations::table.filter(user_organizations::user_id.eq(&bob))
+            ),
+        ),
+        (
+            "assignments",
+            count!(
+                db,
+                role_assignments::table.filter(role_assignments::user_id.eq(&bob))
+            ),
+        ),
+    ] {
+        assert_eq!(rows, 0, "{what} left behind");
     }
-    let put = server
-        .request(
-            "PUT",
-            &format!("/v1/applications/{app}/users/{bob}/roles/purchaser"),
-        )
-        .token(&admin)
-        .header("Content-Type", "application/json")
-        .send();
-    assert_eq!(put.status, 201);
-    assert_eq!(
-        server
-            .request("DELETE", &format!("/v1/users/{bob}"))
-            .token(&admin)
-            .send()
-            .status,
-        204
-    );
-    let mut conn = db.conn();
-    let c = &mut *conn;
-    assert_eq!(
-        api_tokens::table
-            .filter(api_tokens::user_id.eq(&bob))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        user_organizations::table
-            .filter(user_organizations::user_id.eq(&bob))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        role_assignments::table
-            .filter(role_assignments::user_id.eq(&bob))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
-        0
-    );
     // The organization itself stays.
     assert_eq!(
-        organizations::table
-            .filter(organizations::id.eq("org1"))
-            .count()
-            .get_result::<i64>(c)
-            .unwrap(),
+        count!(
+            db,
+            organizations::table.filter(organizations::id.eq("org1"))
+        ),
         1
     );
 }

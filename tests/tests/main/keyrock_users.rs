@@ -1,52 +1,47 @@
 //! `/v1/users` (keyrock.md 4.3), over HTTP.
 
-use tessera_tests::{json, keys, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+use serde_json::Value;
+use tessera_tests::keyrock::{INVALID_LOGIN, NOT_AUTHORIZED};
+use tessera_tests::time::{parse_time, pause};
+use tessera_tests::{json, keys, Resp, Server, World, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-fn create(server: &Server, token: &str, user: serde_json::Value) -> tessera_tests::Resp {
-    server
-        .request("POST", "/v1/users")
-        .token(token)
-        .json(&json!({ "user": user }))
-        .send()
+fn create(s: &Server, token: &str, user: Value) -> Resp {
+    s.send_json("POST", "/v1/users", token, &json!({ "user": user }))
 }
+
+/// The fields of one user as its own read shows them (creation adds `eidas_id` and
+/// `starters_tour_ended`; the list leaves out `admin`, `extra` and `image`).
+const USER_KEYS: [&str; 11] = [
+    "admin",
+    "date_password",
+    "description",
+    "email",
+    "enabled",
+    "extra",
+    "gravatar",
+    "id",
+    "image",
+    "username",
+    "website",
+];
 
 #[test]
 fn admin_creates_a_user_who_can_log_in_at_once() {
-    let (server, _db) = Server::start();
-    let admin = server.admin_token();
+    let (s, _db) = Server::start();
+    let admin = s.admin_token();
     let resp = create(
-        &server,
+        &s,
         &admin,
         json!({"username": "alice", "email": "Alice@Example.org", "password": "test",
                "description": "first", "website": "https://alice.example.org",
                "gravatar": true, "extra": {"team": "blue"}, "admin": true, "enabled": false}),
     );
-    assert_eq!(resp.status, 201, "{}", resp.body);
-    let user = &resp.json()["user"];
-    assert_eq!(
-        keys(user),
-        [
-            "admin",
-            "date_password",
-            "description",
-            "eidas_id",
-            "email",
-            "enabled",
-            "extra",
-            "gravatar",
-            "id",
-            "image",
-            "starters_tour_ended",
-            "username",
-            "website"
-        ]
-    );
-    assert_eq!(
-        uuid::Uuid::parse_str(user["id"].as_str().unwrap())
-            .unwrap()
-            .get_version_num(),
-        4
-    );
+    let user = &resp.assert_status(201).json()["user"];
+    let mut created = USER_KEYS.to_vec();
+    created.extend(["eidas_id", "starters_tour_ended"]);
+    assert_eq!(keys(user), tessera_tests::sorted(&created));
+    let id = user["id"].as_str().unwrap();
+    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 4);
     assert_eq!(user["username"], "alice");
     assert_eq!(user["email"], "Alice@Example.org", "stored as given");
     assert_eq!(user["description"], "first");
@@ -56,299 +51,201 @@ fn admin_creates_a_user_who_can_log_in_at_once() {
     assert_eq!(user["enabled"], true, "enabled cannot be set");
     assert_eq!(user["admin"], false, "admin cannot be set");
     assert_eq!(user["starters_tour_ended"], false);
-    assert_eq!(user["eidas_id"], serde_json::Value::Null);
+    assert_eq!(user["eidas_id"], Value::Null);
     assert_eq!(user["extra"], json!({"team": "blue"}));
-    assert!(user["date_password"].as_str().unwrap().ends_with('Z'));
+    parse_time(&user["date_password"]);
     // Enabled immediately, with a 4-character password, email matched case-insensitively.
-    server.login("alice@example.org", "test");
+    s.login("alice@example.org", "test");
 }
 
 #[test]
 fn only_admins_list_and_create_users() {
-    let (server, _db) = Server::start();
-    let admin = server.admin_token();
-    let bob_id = server.create_user(&admin, "bob", "bob@example.org", "bobpw");
-    let bob = server.login("bob@example.org", "bobpw");
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let (admin, bob) = (&w.admin, &w.bob);
+    let list = || s.keyrock("GET", "/v1/users", admin);
 
-    let list = server.request("GET", "/v1/users").token(&admin).send();
-    assert_eq!(list.status, 200);
-    let users = list.json()["users"].as_array().unwrap().clone();
-    assert_eq!(users.len(), 2);
+    let resp = list();
+    let users = resp.assert_status(200).json()["users"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(users.len(), 5);
+    let listed: Vec<&str> = USER_KEYS
+        .into_iter()
+        .filter(|k| !["admin", "extra", "image"].contains(k))
+        .collect();
+    assert_eq!(keys(&users[1]), listed);
+    let ids: Vec<&str> = users.iter().map(|u| u["id"].as_str().unwrap()).collect();
     assert_eq!(
-        keys(&users[1]),
-        [
-            "date_password",
-            "description",
-            "email",
-            "enabled",
-            "gravatar",
-            "id",
-            "username",
-            "website"
-        ]
+        ids,
+        ["admin", &w.alice_id, &w.bob_id, &w.carol_id, &w.dave_id]
     );
-    assert_eq!(users[0]["id"], "admin");
-    assert_eq!(users[1]["id"], bob_id.as_str());
-    assert!(users
-        .iter()
-        .all(|u| u.get("password").is_none() && u.get("salt").is_none()));
-    assert!(!list.body.contains("$2"), "no hash: {}", list.body);
+    let hidden = |u: &Value| u.get("password").is_none() && u.get("salt").is_none();
+    assert!(users.iter().all(hidden));
+    assert!(!resp.body.contains("$2"), "no hash: {}", resp.body);
 
-    server
-        .request("GET", "/v1/users")
-        .token(&bob)
-        .send()
-        .assert_keyrock_error(403, "User not authorized to perform action");
-    create(
-        &server,
-        &bob,
-        json!({"username": "x", "email": "x@example.org", "password": "x"}),
-    )
-    .assert_keyrock_error(403, "User not authorized to perform action");
+    s.keyrock("GET", "/v1/users", bob)
+        .assert_keyrock_error(403, NOT_AUTHORIZED);
+    let x = json!({"username": "x", "email": "x@example.org", "password": "x"});
+    create(&s, bob, x).assert_keyrock_error(403, NOT_AUTHORIZED);
     // The 403 comes before body validation.
-    create(&server, &bob, json!({}))
-        .assert_keyrock_error(403, "User not authorized to perform action");
+    create(&s, bob, json!({})).assert_keyrock_error(403, NOT_AUTHORIZED);
     // Nothing was created.
-    assert_eq!(
-        server
-            .request("GET", "/v1/users")
-            .token(&admin)
-            .send()
-            .json()["users"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(list().json()["users"].as_array().unwrap().len(), 5);
 }
 
 #[test]
 fn create_validation_follows_keyrocks_order_and_messages() {
-    let (server, _db) = Server::start();
-    let admin = server.admin_token();
-    let missing_user = server
-        .request("POST", "/v1/users")
-        .token(&admin)
-        .json(&json!({"username": "x"}))
-        .send();
-    missing_user.assert_keyrock_error(400, "Missing parameter user in body request");
-    let cases = [
-        (
-            json!({}),
-            "Missing parameter username in body request or empty username",
-        ),
+    let (s, _db) = Server::start();
+    let admin = s.admin_token();
+    s.send_json("POST", "/v1/users", &admin, &json!({"username": "x"}))
+        .assert_keyrock_error(400, "Missing parameter user in body request");
+    let missing = |what: &str| format!("Missing parameter {what} in body request or empty {what}");
+    let (bad_email, long) = ("Email not valid".to_owned(), "x".repeat(65));
+    for (user, message) in [
+        (json!({}), missing("username")),
         (
             json!({"username": "", "email": "", "password": ""}),
-            "Missing parameter username in body request or empty username",
+            missing("username"),
         ),
-        (
-            json!({"username": "x"}),
-            "Missing parameter password in body request or empty password",
-        ),
+        (json!({"username": "x"}), missing("password")),
         (
             json!({"username": "x", "email": "x@example.org", "password": ""}),
-            "Missing parameter password in body request or empty password",
+            missing("password"),
         ),
+        (json!({"username": "x", "password": "x"}), missing("email")),
         (
-            json!({"username": "x", "password": "x"}),
-            "Missing parameter email in body request or empty email",
-        ),
-        (
-            json!({"username": "x".repeat(65), "email": "not-an-email", "password": "x"}),
-            "Username must be at most 64 characters",
+            json!({"username": long, "email": "not-an-email", "password": "x"}),
+            "Username must be at most 64 characters".to_owned(),
         ),
         (
             json!({"username": "x", "email": "not-an-email", "password": "x"}),
-            "Email not valid",
+            bad_email.clone(),
         ),
         (
             json!({"username": "x", "email": "a b@example.org", "password": "x"}),
-            "Email not valid",
+            bad_email.clone(),
         ),
         (
             json!({"username": "x", "email": "x@nodot", "password": "x"}),
-            "Email not valid",
+            bad_email.clone(),
         ),
         (
             json!({"username": "x", "email": "@example.org", "password": "x"}),
-            "Email not valid",
+            bad_email,
         ),
-    ];
-    for (user, message) in cases {
-        create(&server, &admin, user.clone()).assert_keyrock_error(400, message);
+    ] {
+        create(&s, &admin, user).assert_keyrock_error(400, &message);
     }
     // 64 characters is fine; localhost domains are fine.
-    let ok = create(
-        &server,
-        &admin,
-        json!({"username": "y".repeat(64), "email": "y@localhost", "password": "y"}),
-    );
-    assert_eq!(ok.status, 201, "{}", ok.body);
+    let ok = json!({"username": "y".repeat(64), "email": "y@localhost", "password": "y"});
+    create(&s, &admin, ok).assert_status(201);
     // Emails are unique, case-insensitively.
-    create(
-        &server,
-        &admin,
-        json!({"username": "z", "email": "Y@LOCALHOST", "password": "z"}),
-    )
-    .assert_keyrock_error(409, "Email already used");
-    create(
-        &server,
-        &admin,
-        json!({"username": "z", "email": ADMIN_EMAIL, "password": "z"}),
-    )
-    .assert_keyrock_error(409, "Email already used");
+    for email in ["Y@LOCALHOST", ADMIN_EMAIL] {
+        create(
+            &s,
+            &admin,
+            json!({"username": "z", "email": email, "password": "z"}),
+        )
+        .assert_keyrock_error(409, "Email already used");
+    }
 }
 
 #[test]
 fn reading_a_user_is_for_the_user_and_admins() {
-    let (server, _db) = Server::start();
-    let admin = server.admin_token();
-    let bob_id = server.create_user(&admin, "bob", "bob@example.org", "bobpw");
-    let carol_id = server.create_user(&admin, "carol", "carol@example.org", "carolpw");
-    let bob = server.login("bob@example.org", "bobpw");
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let (admin, bob, bob_id, carol_id) = (&w.admin, &w.bob, &w.bob_id, &w.carol_id);
+    let path = format!("/v1/users/{bob_id}");
 
-    let own = server
-        .request("GET", &format!("/v1/users/{bob_id}"))
-        .token(&bob)
-        .send();
-    assert_eq!(own.status, 200);
-    let user = &own.json()["user"];
-    assert_eq!(
-        keys(user),
-        [
-            "admin",
-            "date_password",
-            "description",
-            "email",
-            "enabled",
-            "extra",
-            "gravatar",
-            "id",
-            "image",
-            "username",
-            "website"
-        ]
-    );
+    let own = s.keyrock("GET", &path, bob).assert_status(200).json();
+    let user = &own["user"];
+    assert_eq!(keys(user), USER_KEYS);
     assert_eq!(user["username"], "bob");
     assert_eq!(user["admin"], false);
-    let by_admin = server
-        .request("GET", &format!("/v1/users/{bob_id}"))
-        .token(&admin)
-        .send();
-    assert_eq!(by_admin.status, 200);
-    assert_eq!(by_admin.json()["user"]["email"], "bob@example.org");
-    let admin_self = server
-        .request("GET", "/v1/users/admin")
-        .token(&admin)
-        .send();
+    let by_admin = s.keyrock("GET", &path, admin);
+    assert_eq!(
+        by_admin.assert_status(200).json()["user"]["email"],
+        "bob@test.com"
+    );
+    let admin_self = s.keyrock("GET", "/v1/users/admin", admin);
     assert_eq!(admin_self.json()["user"]["admin"], true);
 
-    server
-        .request("GET", &format!("/v1/users/{carol_id}"))
-        .token(&bob)
-        .send()
-        .assert_keyrock_error(403, "User not authorized to perform action");
+    s.keyrock("GET", &format!("/v1/users/{carol_id}"), bob)
+        .assert_keyrock_error(403, NOT_AUTHORIZED);
     // Not found is checked first, even for a caller who could not read it anyway.
-    server
-        .request("GET", "/v1/users/no-such-user")
-        .token(&bob)
-        .send()
+    s.keyrock("GET", "/v1/users/no-such-user", bob)
         .assert_keyrock_error(404, "User not found");
 }
 
 #[test]
 fn patch_reports_exactly_the_changed_fields() {
-    let (server, _db) = Server::start();
-    let admin = server.admin_token();
-    let bob_id = server.create_user(&admin, "bob", "bob@example.org", "bobpw");
-    let bob = server.login("bob@example.org", "bobpw");
-    let path = format!("/v1/users/{bob_id}");
-    let patch = |token: &str, body: serde_json::Value| {
-        server
-            .request("PATCH", &path)
-            .token(token)
-            .json(&body)
-            .send()
-    };
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let (admin, bob) = (&w.admin, &w.bob);
+    let path = format!("/v1/users/{}", w.bob_id);
+    let patch =
+        |token: &str, user: Value| s.send_json("PATCH", &path, token, &json!({ "user": user }));
+    let read = || s.keyrock("GET", &path, admin).json()["user"].clone();
 
     let resp = patch(
-        &bob,
-        json!({"user": {"username": "robert", "email": "bob@example.org", "description": "hi",
-                        "gravatar": true, "extra": {"a": 1}, "admin": true, "enabled": false}}),
+        bob,
+        json!({"username": "robert", "email": "bob@test.com", "description": "hi",
+               "gravatar": true, "extra": {"a": 1}, "admin": true, "enabled": false}),
     );
-    assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(
-        resp.json(),
+        resp.assert_status(200).json(),
         json!({"values_updated": {"username": "robert", "description": "hi", "gravatar": true, "extra": {"a": 1}}})
     );
     // admin and enabled were ignored.
-    let after = server.request("GET", &path).token(&admin).send().json();
-    assert_eq!(after["user"]["admin"], false);
-    assert_eq!(after["user"]["enabled"], true);
-    assert_eq!(after["user"]["username"], "robert");
+    let after = read();
+    assert_eq!(after["admin"], false);
+    assert_eq!(after["enabled"], true);
+    assert_eq!(after["username"], "robert");
 
     // The same values again: nothing changes.
-    let same = patch(&bob, json!({"user": {"username": "robert", "admin": true}}));
-    assert_eq!(same.status, 200);
+    let same = patch(bob, json!({"username": "robert", "admin": true}));
+    let message = "Request don't change the user parameters";
     assert_eq!(
-        same.json(),
-        json!({"message": "Request don't change the user parameters", "code": 200, "title": "OK"})
+        same.assert_status(200).json(),
+        json!({"message": message, "code": 200, "title": "OK"})
     );
 
     // The admin changes the email; the new one logs in, case-insensitively.
     let email = patch(
-        &admin,
-        json!({"user": {"email": "Robert@Example.org", "website": "w"}}),
+        admin,
+        json!({"email": "Robert@Example.org", "website": "w"}),
     );
     assert_eq!(
         email.json(),
         json!({"values_updated": {"email": "Robert@Example.org", "website": "w"}})
     );
-    server.login("robert@example.org", "bobpw");
+    s.login("robert@example.org", "bob-pw");
 
     // A password change answers an empty values_updated and moves date_password.
-    let before =
-        server.request("GET", &path).token(&admin).send().json()["user"]["date_password"].clone();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let pw = patch(&bob, json!({"user": {"password": "new-password"}}));
-    assert_eq!(pw.status, 200, "{}", pw.body);
-    assert_eq!(pw.json(), json!({"values_updated": {}}));
+    let before = parse_time(&read()["date_password"]);
+    pause();
+    let pw = patch(bob, json!({"password": "new-password"}));
+    assert_eq!(pw.assert_status(200).json(), json!({"values_updated": {}}));
     assert!(!pw.body.contains("new-password"));
-    let after =
-        server.request("GET", &path).token(&admin).send().json()["user"]["date_password"].clone();
-    assert_ne!(before, after);
-    server.login("robert@example.org", "new-password");
-    let old = server
-        .request("POST", "/v1/auth/tokens")
-        .json(&json!({"name": "robert@example.org", "password": "bobpw"}))
-        .send();
-    old.assert_keyrock_error(401, "Invalid email or password");
+    assert!(parse_time(&read()["date_password"]) > before);
+    s.login("robert@example.org", "new-password");
+    s.try_password("robert@example.org", "bob-pw")
+        .assert_keyrock_error(401, INVALID_LOGIN);
 }
 
 #[test]
 fn patch_refuses_bad_bodies_and_foreign_callers() {
-    let (server, _db) = Server::start();
-    let admin = server.admin_token();
-    let bob_id = server.create_user(&admin, "bob", "bob@example.org", "bobpw");
-    let carol_id = server.create_user(&admin, "carol", "carol@example.org", "carolpw");
-    let bob = server.login("bob@example.org", "bobpw");
-    let path = format!("/v1/users/{bob_id}");
-    let patch = |token: &str, path: &str, body: serde_json::Value| {
-        server
-            .request("PATCH", path)
-            .token(token)
-            .json(&body)
-            .send()
-    };
-    let cases = [
-        (
-            json!({"username": "x"}),
-            "Missing parameter user in body request",
-        ),
-        (
-            json!({"user": "x"}),
-            "Missing parameter user in body request",
-        ),
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let (admin, carol_id) = (&w.admin, &w.carol_id);
+    let path = format!("/v1/users/{}", w.bob_id);
+    let patch = |path: &str, body: Value| s.send_json("PATCH", path, &w.bob, &body);
+    let no_user = "Missing parameter user in body request";
+    for (body, message) in [
+        (json!({"username": "x"}), no_user),
+        (json!({"user": "x"}), no_user),
         (
             json!({"user": {"id": "other", "username": ""}}),
             "Cannot set id",
@@ -370,90 +267,54 @@ fn patch_refuses_bad_bodies_and_foreign_callers() {
             "Username must be at most 64 characters",
         ),
         (json!({"user": {"email": "bad"}}), "Email not valid"),
-    ];
-    for (body, message) in cases {
-        patch(&bob, &path, body.clone()).assert_keyrock_error(400, message);
+    ] {
+        patch(&path, body).assert_keyrock_error(400, message);
     }
-    patch(&bob, &path, json!({"user": {"email": "CAROL@example.org"}}))
+    patch(&path, json!({"user": {"email": "CAROL@test.com"}}))
         .assert_keyrock_error(409, "Email already used");
     // Another user's record: 403; an unknown one: 404 (checked first).
-    patch(
-        &bob,
-        &format!("/v1/users/{carol_id}"),
-        json!({"user": {"username": "x"}}),
-    )
-    .assert_keyrock_error(403, "User not authorized to perform action");
-    patch(&bob, "/v1/users/nobody", json!({"user": {"username": "x"}}))
-        .assert_keyrock_error(404, "User not found");
+    let rename = json!({"user": {"username": "x"}});
+    patch(&format!("/v1/users/{carol_id}"), rename.clone())
+        .assert_keyrock_error(403, NOT_AUTHORIZED);
+    patch("/v1/users/nobody", rename).assert_keyrock_error(404, "User not found");
     // Nothing changed through any of those.
-    let carol = server
-        .request("GET", &format!("/v1/users/{carol_id}"))
-        .token(&admin)
-        .send()
+    let carol = s
+        .keyrock("GET", &format!("/v1/users/{carol_id}"), admin)
         .json();
-    assert_eq!(carol["user"]["username"], "carol");
-    let bob_now = server.request("GET", &path).token(&admin).send().json();
-    assert_eq!(bob_now["user"]["email"], "bob@example.org");
+    assert_eq!(carol["user"]["username"], "Carol Ann Lee");
+    let bob_now = s.keyrock("GET", &path, admin).json();
+    assert_eq!(bob_now["user"]["email"], "bob@test.com");
 }
 
 #[test]
 fn delete_removes_the_user_and_its_tokens() {
-    let (server, _db) = Server::start();
-    let admin = server.admin_token();
-    let bob_id = server.create_user(&admin, "bob", "bob@example.org", "bobpw");
-    let carol_id = server.create_user(&admin, "carol", "carol@example.org", "carolpw");
-    let bob = server.login("bob@example.org", "bobpw");
-    let carol = server.login("carol@example.org", "carolpw");
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let (admin, bob, bob_id, carol_id) = (&w.admin, &w.bob, &w.bob_id, &w.carol_id);
+    let token_gone = |token: &str| {
+        s.keyrock("GET", "/v1", token)
+            .assert_keyrock_error(404, "Token not found")
+    };
 
-    server
-        .request("DELETE", &format!("/v1/users/{carol_id}"))
-        .token(&bob)
-        .send()
-        .assert_keyrock_error(403, "User not authorized to perform action");
-    server
-        .request("DELETE", "/v1/users/nobody")
-        .token(&bob)
-        .send()
+    s.keyrock("DELETE", &format!("/v1/users/{carol_id}"), bob)
+        .assert_keyrock_error(403, NOT_AUTHORIZED);
+    s.keyrock("DELETE", "/v1/users/nobody", bob)
         .assert_keyrock_error(404, "User not found");
 
     // A user deletes himself: his tokens go with him.
-    let resp = server
-        .request("DELETE", &format!("/v1/users/{bob_id}"))
-        .token(&bob)
-        .send();
-    assert_eq!(resp.status, 204);
-    assert!(resp.body.is_empty());
-    server
-        .request("GET", "/v1")
-        .token(&bob)
-        .send()
-        .assert_keyrock_error(404, "Token not found");
-    server
-        .request("GET", &format!("/v1/users/{bob_id}"))
-        .token(&admin)
-        .send()
+    s.keyrock("DELETE", &format!("/v1/users/{bob_id}"), bob)
+        .assert_no_content();
+    token_gone(bob);
+    s.keyrock("GET", &format!("/v1/users/{bob_id}"), admin)
         .assert_keyrock_error(404, "User not found");
-    server
-        .request("POST", "/v1/auth/tokens")
-        .json(&json!({"name": "bob@example.org", "password": "bobpw"}))
-        .send()
-        .assert_keyrock_error(401, "Invalid email or password");
+    s.try_password("bob@test.com", "bob-pw")
+        .assert_keyrock_error(401, INVALID_LOGIN);
 
     // The admin deletes another user.
-    assert_eq!(
-        server
-            .request("DELETE", &format!("/v1/users/{carol_id}"))
-            .token(&admin)
-            .send()
-            .status,
-        204
-    );
-    server
-        .request("GET", "/v1")
-        .token(&carol)
-        .send()
-        .assert_keyrock_error(404, "Token not found");
+    s.keyrock("DELETE", &format!("/v1/users/{carol_id}"), admin)
+        .assert_status(204);
+    token_gone(&w.carol);
     // The email is free again.
-    server.create_user(&admin, "bob2", "bob@example.org", "again");
-    server.login(ADMIN_EMAIL, ADMIN_PASSWORD);
+    s.create_user(admin, "bob2", "bob@test.com", "again");
+    s.login(ADMIN_EMAIL, ADMIN_PASSWORD);
 }
