@@ -116,7 +116,7 @@ fn every_route_decides_415_and_406_before_authentication() {
     let credentials = [None, Some(f.w.alice.as_str()), Some("nope")];
     for op in &ops {
         let (name, path) = (op.name(), f.fill(op));
-        let send = |credential, content_type, accept, body| {
+        let ask = |credential, content_type, accept, body| {
             send(
                 &s,
                 &op.method,
@@ -154,12 +154,12 @@ fn every_route_decides_415_and_406_before_authentication() {
             };
             for (content_type, body) in refused {
                 unsupported(
-                    send(credential, content_type, None, body),
+                    ask(credential, content_type, None, body),
                     &case(&format!("{content_type:?}")),
                 );
                 // 415 comes before 406.
                 unsupported(
-                    send(credential, content_type, Some("text/html"), body),
+                    ask(credential, content_type, Some("text/html"), body),
                     &case("and Accept"),
                 );
             }
@@ -173,7 +173,7 @@ fn every_route_decides_415_and_406_before_authentication() {
                     "application/xml, text/*",
                     "image/png",
                 ] {
-                    let resp = send(credential, content_type, Some(accept), body);
+                    let resp = ask(credential, content_type, Some(accept), body);
                     not_acceptable(resp, &case(accept));
                 }
             }
@@ -181,10 +181,10 @@ fn every_route_decides_415_and_406_before_authentication() {
         // What negotiation lets through reaches authentication: GET ignores Content-Type;
         // a route that answers no JSON ignores Accept.
         if op.method == "GET" {
-            send(None, Some("text/plain"), None, b"").assert_unauthorized(MALFORMED);
+            ask(None, Some("text/plain"), None, b"").assert_unauthorized(MALFORMED);
         }
         if !op.answers_json() {
-            send(None, None, Some("text/html"), b"").assert_unauthorized(MALFORMED);
+            ask(None, None, Some("text/html"), b"").assert_unauthorized(MALFORMED);
         }
     }
     assert_eq!(
