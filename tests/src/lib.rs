@@ -21,6 +21,14 @@ use storage::diesel::{self, Connection, RunQueryDsl};
 
 pub use serde_json::json;
 
+pub mod keyrock;
+pub mod kheops;
+pub mod routes;
+pub mod time;
+pub mod world;
+
+pub use world::World;
+
 /// Password of the bootstrap admin in every test server.
 pub const ADMIN_PASSWORD: &str = "admin-test-password";
 /// Email of the bootstrap admin in every test server.
@@ -122,6 +130,57 @@ impl TestDb {
             .expect("connection")
     }
 
+    /// Makes the database unreachable for the servers on it. PostgreSQL: the database
+    /// refuses new connections and every open one is terminated. SQLite: every file of the
+    /// database (and its WAL and shared memory) is overwritten with bytes that are no
+    /// database, so that no query can read it (a server keeps its files open, so renaming
+    /// or removing them would not cut it off). [`TestDb::restore`] undoes the PostgreSQL
+    /// part; a SQLite database stays unreadable.
+    pub fn cut_off(&self) {
+        match self {
+            TestDb::Sqlite { dir, .. } => {
+                for entry in std::fs::read_dir(dir).expect("read db dir").flatten() {
+                    let len = entry.metadata().map(|m| m.len()).unwrap_or(0) as usize;
+                    let mut file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(entry.path())
+                        .expect("open a database file");
+                    std::io::Write::write_all(&mut file, &vec![0xff; len.max(4096)])
+                        .expect("overwrite a database file");
+                }
+            }
+            TestDb::Postgres {
+                server_url, name, ..
+            } => {
+                let mut conn = diesel::PgConnection::establish(server_url).expect("reach server");
+                diesel::sql_query(format!(
+                    "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
+                ))
+                .execute(&mut conn)
+                .expect("refuse connections");
+                diesel::sql_query(format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                ))
+                .execute(&mut conn)
+                .expect("terminate connections");
+            }
+        }
+    }
+
+    /// Lets a PostgreSQL database cut off by [`TestDb::cut_off`] take connections again.
+    pub fn restore(&self) {
+        if let TestDb::Postgres {
+            server_url, name, ..
+        } = self
+        {
+            if let Ok(mut conn) = diesel::PgConnection::establish(server_url) {
+                let _ =
+                    diesel::sql_query(format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"))
+                        .execute(&mut conn);
+            }
+        }
+    }
+
     /// Every byte the database holds, as text: the SQLite file and its WAL, or every
     /// row of every table as JSON on PostgreSQL. For "no plaintext secret is stored" checks.
     pub fn dump_text(&self) -> String {
@@ -200,6 +259,11 @@ impl Drop for TestDb {
                 server_url, name, ..
             } => {
                 if let Ok(mut conn) = diesel::PgConnection::establish(server_url) {
+                    // A database cut off by a test takes connections again before it goes.
+                    let _ = diesel::sql_query(format!(
+                        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
+                    ))
+                    .execute(&mut conn);
                     let _ =
                         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                             .execute(&mut conn);
@@ -646,12 +710,38 @@ impl Resp {
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.body))
     }
 
+    /// Asserts the status (the body is shown if it differs); for chaining, e.g.
+    /// `resp.assert_status(201).json()`.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Resp {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        self
+    }
+
+    /// Asserts 204 with an empty body.
+    #[track_caller]
+    pub fn assert_no_content(&self) {
+        assert_eq!(self.status, 204, "body: {}", self.body);
+        assert!(self.body.is_empty(), "204 with a body: {:?}", self.body);
+    }
+
     pub fn header(&self, name: &str) -> Option<String> {
         let name = name.to_ascii_lowercase();
         self.headers
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.clone())
+    }
+
+    /// Asserts `Content-Type: application/json`.
+    #[track_caller]
+    pub fn assert_json_type(&self) {
+        assert!(
+            self.header("content-type")
+                .is_some_and(|v| v.starts_with("application/json")),
+            "content-type: {:?}",
+            self.header("content-type")
+        );
     }
 
     /// Asserts a KHEOPS error body `{"message","detail"}` with this status.
@@ -661,12 +751,7 @@ impl Resp {
         let body = self.json();
         assert_eq!(body["message"], message, "body: {}", self.body);
         assert_eq!(body["detail"], detail, "body: {}", self.body);
-        assert!(
-            self.header("content-type")
-                .is_some_and(|v| v.starts_with("application/json")),
-            "content-type: {:?}",
-            self.header("content-type")
-        );
+        self.assert_json_type();
     }
 
     /// Asserts a Keyrock error envelope with this status and message.
@@ -688,12 +773,7 @@ impl Resp {
             _ => "Internal error",
         };
         assert_eq!(body["error"]["title"], title, "body: {}", self.body);
-        assert!(
-            self.header("content-type")
-                .is_some_and(|v| v.starts_with("application/json")),
-            "content-type: {:?}",
-            self.header("content-type")
-        );
+        self.assert_json_type();
     }
 }
 

@@ -70,34 +70,35 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         public_url,
     });
     tracing::info!(address = %bound, backend = ?url.backend(), workers, "tessera listening on http://{bound}");
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .configure(configure)
-            .wrap(from_fn(refuse_control_characters_in_path))
-            .wrap(NormalizePath::new(TrailingSlash::Trim))
-            .wrap(from_fn(telemetry::middleware))
-    })
-    .workers(workers)
-    .shutdown_timeout(30)
-    // Our own handler: actix stops at once on SIGINT; operations.md wants both graceful.
-    .disable_signals()
-    .listen(listener)
-    .map_err(|e| format!("cannot serve on {bound}: {e}"))?
-    .run();
-    let handle = server.handle();
     let purge_pool = state_pool;
-    actix_web::rt::System::new()
-        .block_on(async move {
-            actix_web::rt::spawn(purge_expired_tokens(purge_pool));
-            actix_web::rt::spawn(async move {
-                wait_for_stop_signal().await;
-                tracing::info!("stop signal received; finishing in-flight requests");
-                handle.stop(true).await;
-            });
-            server.await
+    actix_web::rt::System::new().block_on(async move {
+        // Installed before the listener is served: a signal that arrives as soon as the
+        // server answers still stops it gracefully.
+        let stop = stop_signal();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(configure)
+                .wrap(from_fn(refuse_control_characters_in_path))
+                .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap(from_fn(telemetry::middleware))
         })
-        .map_err(|e| format!("server failed: {e}"))?;
+        .workers(workers)
+        .shutdown_timeout(30)
+        // Our own handler: actix stops at once on SIGINT; operations.md wants both graceful.
+        .disable_signals()
+        .listen(listener)
+        .map_err(|e| format!("cannot serve on {bound}: {e}"))?
+        .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(purge_expired_tokens(purge_pool));
+        actix_web::rt::spawn(async move {
+            stop.await;
+            tracing::info!("stop signal received; finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        server.await.map_err(|e| format!("server failed: {e}"))
+    })?;
     tracing::info!("tessera stopped");
     Ok(())
 }
@@ -124,22 +125,25 @@ async fn purge_expired_tokens(pool: storage::Pool) {
     }
 }
 
-/// Resolves on the first SIGTERM or SIGINT.
-async fn wait_for_stop_signal() {
+/// Installs the SIGTERM and SIGINT handlers now; the future resolves on the first signal.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    match (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
+    );
+    async move {
+        match handlers {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
             }
-        }
-        _ => {
-            tracing::error!("cannot install signal handlers; stop the process with SIGKILL");
-            std::future::pending::<()>().await
+            _ => {
+                tracing::error!("cannot install signal handlers; stop the process with SIGKILL");
+                std::future::pending::<()>().await
+            }
         }
     }
 }

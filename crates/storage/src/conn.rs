@@ -227,10 +227,14 @@ impl Pool {
         }
     }
 
-    /// True when a connection can be taken and answers a query.
+    /// True when a connection can be taken and reads the store. The query reads a table,
+    /// not a constant: SQLite answers `SELECT 1` without reading its file, so a corrupt or
+    /// replaced file would still look ready.
     pub fn is_ready(&self) -> bool {
         match self.inner.get_timeout(Duration::from_secs(2)) {
-            Ok(mut conn) => conn.batch_execute("SELECT 1").is_ok(),
+            Ok(mut conn) => conn
+                .batch_execute("SELECT version FROM __diesel_schema_migrations LIMIT 1")
+                .is_ok(),
             Err(_) => false,
         }
     }

@@ -1,0 +1,17 @@
+//! Every black-box suite in one test binary (one link instead of one per suite). Each
+//! module is one suite; run one with e.g. `cargo test -p tessera-tests --test main --
+//! kheops_albums::`.
+
+mod keyrock_agents;
+mod keyrock_applications;
+mod keyrock_auth_tokens;
+mod keyrock_authz;
+mod keyrock_organizations;
+mod keyrock_roles;
+mod keyrock_users;
+mod kheops_albums;
+mod kheops_capabilities;
+mod kheops_routes;
+mod operations;
+mod races;
+mod robustness;
