@@ -7,13 +7,23 @@ use utoipa::OpenApi;
 
 use crate::app::State;
 use crate::db;
+use crate::http::route::{self, Route};
+use crate::keyrock::ApiError;
+use crate::route;
+
+/// The always-on routes; their 405 answers in the Keyrock envelope.
+pub fn routes() -> Vec<Route<ApiError, ()>> {
+    vec![
+        route!(health),
+        route!(ready),
+        route!(version),
+        route!(metrics),
+        route!(openapi),
+    ]
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::keyrock::resource("/health").get(health))
-        .service(crate::keyrock::resource("/ready").get(ready))
-        .service(crate::keyrock::resource("/version").get(version))
-        .service(crate::keyrock::resource("/metrics").get(metrics))
-        .service(crate::keyrock::resource("/openapi.json").get(openapi));
+    route::register(cfg, &routes(), "", "");
 }
 
 #[utoipa::path(get, path = "/health", tag = "operations", operation_id = "ops_health",
@@ -115,31 +125,59 @@ impl utoipa::Modify for SecuritySchemes {
         title = "Tessera",
         description = "One identity store serving the Keyrock, KHEOPS, easydb and Hexoskin APIs."
     ),
-    paths(health, ready, version, metrics, openapi)
+    tags(
+        (name = "operations", description = "Always-on endpoints (operations.md)"),
+        (name = "keyrock", description = "FIWARE Keyrock IdM API v1 (also served at /v3)"),
+        (name = "kheops", description = "KHEOPS albums and capability tokens (also served under /api)"),
+    )
 )]
 struct ApiDoc;
 
-/// The OpenAPI document: every route, the `/v3` alias included.
-pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(crate::keyrock::KeyrockApi::openapi());
-    doc.merge(crate::kheops::KheopsApi::openapi());
-    utoipa::Modify::modify(&SecuritySchemes, &mut doc);
-    for item in doc.paths.paths.values_mut() {
+/// Adds a route table to the document at its documented mount (`from`), then a copy at
+/// each alias mount with operation ids suffixed by the mount.
+fn add_table<E: 'static, M: route::RouteMeta>(
+    doc: &mut utoipa::openapi::OpenApi,
+    table: &[Route<E, M>],
+    from: &str,
+    aliases: &[(&str, &str)],
+) {
+    let mut paths = utoipa::openapi::path::Paths::new();
+    let mut schemas = Vec::new();
+    for r in table {
+        paths.add_path_operation(&r.path, r.doc_methods(), r.operation());
+        r.schemas(&mut schemas);
+    }
+    for item in paths.paths.values_mut() {
         name_post_twins(item);
     }
-    let aliases: Vec<(String, PathItem)> = doc
-        .paths
-        .paths
+    let copies: Vec<(String, PathItem)> = aliases
         .iter()
-        .filter_map(|(path, item)| {
-            if let Some(rest) = path.strip_prefix("/v1") {
-                return Some((format!("/v3{rest}"), alias(item, "_v3")));
-            }
-            crate::kheops::serves(path).then(|| (format!("/api{path}"), alias(item, "_api")))
+        .flat_map(|(mount, suffix)| {
+            paths
+                .paths
+                .iter()
+                .map(move |(path, item)| (route::mounted(path, from, mount), alias(item, suffix)))
         })
         .collect();
-    doc.paths.paths.extend(aliases);
+    doc.paths.paths.extend(paths.paths);
+    doc.paths.paths.extend(copies);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.extend(schemas);
+}
+
+/// The OpenAPI document, built from the route tables: every route, with the `/v3` and
+/// `/api` aliases.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    add_table(&mut doc, &routes(), "", &[]);
+    add_table(
+        &mut doc,
+        &crate::keyrock::routes(),
+        crate::keyrock::MOUNTS[0],
+        &[(crate::keyrock::MOUNTS[1], "_v3")],
+    );
+    add_table(&mut doc, &crate::kheops::routes(), "", &[("/api", "_api")]);
+    utoipa::Modify::modify(&SecuritySchemes, &mut doc);
     doc
 }
 

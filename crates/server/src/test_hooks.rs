@@ -13,7 +13,9 @@ pub const INJECTED_PANIC: &str = "tessera test hook: injected panic";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     if std::env::var("TESSERA_TEST_HOOKS").as_deref() == Ok("1") {
-        cfg.service(crate::keyrock::resource("/__test/panic").get(panic_in_blocking_task));
+        cfg.service(
+            crate::http::route::resource::<ApiError>("/__test/panic").get(panic_in_blocking_task),
+        );
     }
 }
 

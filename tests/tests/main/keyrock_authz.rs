@@ -104,6 +104,9 @@ const MANAGE: &[&str] = &["2"];
 const ASSIGN: &[&str] = &["1", "5", "6"];
 const ROLES: &[&str] = &["3"];
 const LIST_ROLES: &[&str] = &["1", "3", "5", "6"];
+/// `DELETE /applications/{app}`: its own block of the matrix test, on a fresh world per
+/// caller (deleting the shared application would end the other rows).
+const DELETE_APPLICATION: (&str, &str, &[&str]) = ("DELETE", "", MANAGE);
 const ORG_ROLE: &str = "/organizations/no-org/roles/purchaser/organization_roles/member";
 
 /// Every application-scoped route, with a request that passes validation far enough to
@@ -275,8 +278,8 @@ fn authorization_matrix_of_every_route_and_caller() {
     for (n, caller) in CALLERS.into_iter().enumerate() {
         let w = callers(&s, &db, &format!("d{n}"));
         let path = format!("/v1/applications/{}", w.app);
-        let resp = s.keyrock("DELETE", &path, w.token(caller));
-        if allowed(caller, MANAGE) {
+        let resp = s.keyrock(DELETE_APPLICATION.0, &path, w.token(caller));
+        if allowed(caller, DELETE_APPLICATION.2) {
             assert_eq!(resp.status, 204, "{caller:?}: {}", resp.body);
         } else {
             resp.assert_not_permitted();
@@ -541,4 +544,71 @@ fn deleting_a_user_removes_tokens_memberships_and_assignments() {
         ),
         1
     );
+}
+
+/// The permissions keyrock.md 2.3 gives each authorization operation the server declares.
+fn spec_permissions(operation: &str) -> &'static [&'static str] {
+    match operation {
+        "ReadApplication" => READ,
+        "UpdateApplication" | "DeleteApplication" | "ResetSecret" | "ManagePepProxy"
+        | "ManageIotAgents" => MANAGE,
+        "ListRoles" => LIST_ROLES,
+        "ManageRoles" | "ManagePermissions" | "ManageRolePermissions" => ROLES,
+        "AssignRoles" | "ManageTrustedApplications" => ASSIGN,
+        other => panic!("an operation keyrock.md 2.3 does not name: {other}"),
+    }
+}
+
+/// Whether a matrix row's concrete suffix is an instance of a documented suffix.
+fn instance_of(concrete: &str, documented: &str) -> bool {
+    let (c, d): (Vec<&str>, Vec<&str>) = (
+        concrete.split('/').collect(),
+        documented.split('/').collect(),
+    );
+    c.len() == d.len() && c.iter().zip(&d).all(|(c, d)| d.starts_with('{') || c == d)
+}
+
+#[test]
+fn every_documented_application_route_has_one_matrix_row_with_the_spec_permissions() {
+    let (s, _db) = Server::start();
+    let prefix = "/v1/applications/{application_id}";
+    let documented: Vec<_> = tessera_tests::routes::operations(&s)
+        .into_iter()
+        .filter(|op| op.path == prefix || op.path.starts_with(&format!("{prefix}/")))
+        .collect();
+    let mut rows = routes();
+    let (method, suffix, required) = DELETE_APPLICATION;
+    rows.push((method, suffix, None, required));
+    assert_eq!(
+        documented.len(),
+        rows.len(),
+        "documented routes and matrix rows differ"
+    );
+    for op in &documented {
+        let suffix = &op.path[prefix.len()..];
+        let matching: Vec<_> = rows
+            .iter()
+            .filter(|(m, c, _, _)| *m == op.method && instance_of(c, suffix))
+            .collect();
+        assert_eq!(matching.len(), 1, "{}: matrix rows {matching:?}", op.name());
+        let declared = op.doc["x-tessera-authorization"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} declares no authorization operation", op.name()));
+        assert_eq!(
+            spec_permissions(declared),
+            matching[0].3,
+            "{}: the server's {declared} and the matrix disagree",
+            op.name()
+        );
+    }
+    // Routes outside applications declare none.
+    for op in tessera_tests::routes::operations(&s) {
+        if !op.path.starts_with(prefix) && !op.path.starts_with("/v3/applications/") {
+            assert!(
+                op.doc.get("x-tessera-authorization").is_none(),
+                "{}",
+                op.name()
+            );
+        }
+    }
 }

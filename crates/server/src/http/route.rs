@@ -42,10 +42,6 @@ macro_rules! method {
 
 impl<E> Res<E> {
     method!(get, Method::GET);
-    method!(post, Method::POST);
-    method!(put, Method::PUT);
-    method!(patch, Method::PATCH);
-    method!(delete, Method::DELETE);
 
     fn on<F, Args>(mut self, method: Method, handler: F) -> Self
     where
@@ -101,4 +97,166 @@ where
         }));
         resource.register(config);
     }
+}
+
+/// What a family says about its routes in `/openapi.json` beyond the operation.
+pub trait RouteMeta {
+    /// Adds the family's facts to the documented operation (none by default).
+    fn document(&self, _operation: &mut utoipa::openapi::path::Operation) {}
+}
+
+impl RouteMeta for () {}
+
+/// One row of a family's route table: the handler, its OpenAPI operation (method, path and
+/// document all come from the handler's `#[utoipa::path]`, so they are written once), and
+/// the family's own facts about the route `M` (for Keyrock, the authorization operation of
+/// an application-scoped route).
+pub struct Route<E, M> {
+    /// The path as documented, at the family's first mount.
+    pub path: String,
+    pub meta: M,
+    operation: fn() -> utoipa::openapi::path::Operation,
+    doc_methods: fn() -> Vec<utoipa::openapi::path::HttpMethod>,
+    tags: fn() -> Vec<&'static str>,
+    schemas: fn(
+        &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ),
+    attach: std::rc::Rc<dyn Fn(Res<E>) -> Res<E>>,
+}
+
+fn actix_method(m: &utoipa::openapi::path::HttpMethod) -> Method {
+    use utoipa::openapi::path::HttpMethod as H;
+    match m {
+        H::Get => Method::GET,
+        H::Post => Method::POST,
+        H::Put => Method::PUT,
+        H::Delete => Method::DELETE,
+        H::Options => Method::OPTIONS,
+        H::Head => Method::HEAD,
+        H::Patch => Method::PATCH,
+        H::Trace => Method::TRACE,
+    }
+}
+
+impl<E: 'static, M> Route<E, M> {
+    /// The route of `handler`, documented by its `#[utoipa::path]` type `P`. Use the
+    /// [`route!`](crate::route) macro, which names `P` from the handler.
+    pub fn new<P, F, Args>(handler: F, meta: M) -> Self
+    where
+        P: utoipa::Path + utoipa::__dev::SchemaReferences + utoipa::__dev::Tags<'static>,
+        F: Handler<Args> + Clone,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let served: Vec<Method> = P::methods().iter().map(actix_method).collect();
+        Route {
+            path: P::path(),
+            meta,
+            operation: P::operation,
+            doc_methods: P::methods,
+            tags: P::tags,
+            schemas: P::schemas,
+            attach: std::rc::Rc::new(move |mut res: Res<E>| {
+                for method in &served {
+                    res = res.on(method.clone(), handler.clone());
+                }
+                res
+            }),
+        }
+    }
+
+    /// The OpenAPI operation of this route, with the family's facts.
+    pub fn operation(&self) -> utoipa::openapi::path::Operation
+    where
+        M: RouteMeta,
+    {
+        let mut operation = (self.operation)();
+        let tags = operation.tags.get_or_insert_with(Vec::new);
+        for tag in (self.tags)() {
+            if !tags.iter().any(|t| t == tag) {
+                tags.push(tag.to_owned());
+            }
+        }
+        self.meta.document(&mut operation);
+        operation
+    }
+
+    /// The documented methods (the served ones, without the implied `HEAD`).
+    pub fn doc_methods(&self) -> Vec<utoipa::openapi::path::HttpMethod> {
+        (self.doc_methods)()
+    }
+
+    /// Adds the schemas this route's operation refers to.
+    pub fn schemas(
+        &self,
+        into: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        (self.schemas)(into)
+    }
+}
+
+/// Registers every route of `table` at `mount` (the documented path's first segment
+/// `from` replaced by `mount`), one resource per path in table order, each answering 405
+/// with `Allow` in the family's envelope `E`.
+pub fn register<E, M>(cfg: &mut web::ServiceConfig, table: &[Route<E, M>], from: &str, mount: &str)
+where
+    E: From<HttpError> + ResponseError + 'static,
+{
+    let mut resources: Vec<(String, Option<Res<E>>)> = Vec::new();
+    for route in table {
+        let path = mounted(&route.path, from, mount);
+        let index = match resources.iter().position(|(p, _)| *p == path) {
+            Some(i) => i,
+            None => {
+                resources.push((path.clone(), Some(resource::<E>(&path))));
+                resources.len() - 1
+            }
+        };
+        if let Some(res) = resources[index].1.take() {
+            resources[index].1 = Some((route.attach)(res));
+        }
+    }
+    for res in resources.into_iter().filter_map(|(_, res)| res) {
+        cfg.service(res);
+    }
+}
+
+/// `path` with its prefix `from` replaced by `mount` (`/v1/users` at `/v3` is `/v3/users`).
+pub fn mounted(path: &str, from: &str, mount: &str) -> String {
+    match path.strip_prefix(from) {
+        Some(rest) => format!("{mount}{rest}"),
+        None => path.to_owned(),
+    }
+}
+
+/// A route-table row for a handler with a `#[utoipa::path]`: `route!(users::get)`,
+/// `route!(roles::create_role, Some(Operation::ManageRoles))`, or `route!(health)` for a
+/// handler of the calling module.
+#[macro_export]
+macro_rules! route {
+    ($module:ident :: $handler:ident) => {
+        $crate::route!($module::$handler, ())
+    };
+    ($module:ident :: $handler:ident, $meta:expr) => {
+        pastey::paste! {
+            $crate::http::route::Route::new::<$module :: [<__path_ $handler>], _, _>(
+                $module :: $handler,
+                $meta,
+            )
+        }
+    };
+    ($handler:ident) => {
+        $crate::route!($handler, ())
+    };
+    ($handler:ident, $meta:expr) => {
+        pastey::paste! {
+            $crate::http::route::Route::new::<[<__path_ $handler>], _, _>($handler, $meta)
+        }
+    };
 }

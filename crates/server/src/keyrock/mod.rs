@@ -20,178 +20,126 @@ use serde_json::json;
 
 pub use error::ApiError;
 
-use crate::http;
-use crate::http::route::{self, Res};
+use keyrock_idm::authz::Operation;
+
+use crate::http::route::{self, Route, RouteMeta};
+use crate::route;
 use extract::KeyrockCaller;
 
-/// Routes of `/v1`, mounted again at `/v3`.
+/// Where the documented routes live, and where they are mounted again.
+pub const MOUNTS: [&str; 2] = ["/v1", "/v3"];
+
+/// A Keyrock route: application-scoped routes name the authorization operation their
+/// domain function checks (keyrock.md 2.3); the authorization-matrix test covers each.
+pub type KeyrockRoute = Route<ApiError, Option<Operation>>;
+
+/// The Keyrock route table: every route once, in registration order. It drives
+/// `configure`, `/openapi.json` and the `/v3` alias.
+pub fn routes() -> Vec<KeyrockRoute> {
+    use Operation as Op;
+    let app = |op| Some(op);
+    vec![
+        route!(index, None),
+        route!(tokens::create, None),
+        route!(tokens::inspect, None),
+        route!(tokens::delete, None),
+        route!(applications::list, None),
+        route!(applications::create, None),
+        route!(applications::get, app(Op::ReadApplication)),
+        route!(applications::update, app(Op::UpdateApplication)),
+        route!(applications::delete, app(Op::DeleteApplication)),
+        route!(applications::reset_secret, app(Op::ResetSecret)),
+        route!(assignments::list_users, app(Op::AssignRoles)),
+        route!(assignments::list_user_roles, app(Op::AssignRoles)),
+        route!(assignments::assign_user_role, app(Op::AssignRoles)),
+        route!(assignments::remove_user_role, app(Op::AssignRoles)),
+        route!(assignments::list_organizations, app(Op::AssignRoles)),
+        route!(assignments::list_organization_roles, app(Op::AssignRoles)),
+        route!(assignments::assign_organization_role, app(Op::AssignRoles)),
+        route!(assignments::remove_organization_role, app(Op::AssignRoles)),
+        route!(pep_proxies::get_pep_proxy, app(Op::ManagePepProxy)),
+        route!(pep_proxies::create_pep_proxy, app(Op::ManagePepProxy)),
+        route!(pep_proxies::reset_pep_proxy, app(Op::ManagePepProxy)),
+        route!(pep_proxies::delete_pep_proxy, app(Op::ManagePepProxy)),
+        route!(iot_agents::list_iot_agents, app(Op::ManageIotAgents)),
+        route!(iot_agents::create_iot_agent, app(Op::ManageIotAgents)),
+        route!(iot_agents::get_iot_agent, app(Op::ManageIotAgents)),
+        route!(iot_agents::reset_iot_agent, app(Op::ManageIotAgents)),
+        route!(iot_agents::delete_iot_agent, app(Op::ManageIotAgents)),
+        route!(
+            trusted_applications::list_trusted_applications,
+            app(Op::ManageTrustedApplications)
+        ),
+        route!(
+            trusted_applications::add_trusted_application,
+            app(Op::ManageTrustedApplications)
+        ),
+        route!(
+            trusted_applications::remove_trusted_application,
+            app(Op::ManageTrustedApplications)
+        ),
+        route!(roles::list_roles, app(Op::ListRoles)),
+        route!(roles::create_role, app(Op::ManageRoles)),
+        route!(roles::get_role, app(Op::ManageRoles)),
+        route!(roles::update_role, app(Op::ManageRoles)),
+        route!(roles::delete_role, app(Op::ManageRoles)),
+        route!(roles::list_role_permissions, app(Op::ManageRolePermissions)),
+        route!(roles::link_permission, app(Op::ManageRolePermissions)),
+        route!(roles::unlink_permission, app(Op::ManageRolePermissions)),
+        route!(roles::list_permissions, app(Op::ManagePermissions)),
+        route!(roles::create_permission, app(Op::ManagePermissions)),
+        route!(roles::get_permission, app(Op::ManagePermissions)),
+        route!(roles::update_permission, app(Op::ManagePermissions)),
+        route!(roles::delete_permission, app(Op::ManagePermissions)),
+        route!(organizations::list, None),
+        route!(organizations::create, None),
+        route!(organizations::get, None),
+        route!(organizations::update, None),
+        route!(organizations::delete, None),
+        route!(organizations::members, None),
+        route!(organizations::member_role, None),
+        route!(organizations::set_member_role, None),
+        route!(organizations::remove_member_role, None),
+        route!(service_providers::service_provider_configs, None),
+        route!(users::list, None),
+        route!(users::create, None),
+        route!(users::get, None),
+        route!(users::update, None),
+        route!(users::delete, None),
+    ]
+}
+
+/// Routes of `/v1`, mounted again at `/v3`. Unknown paths fall to the App's per-family 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    for prefix in ["/v1", "/v3"] {
-        cfg.service(
-            web::scope(prefix)
-                .service(resource("").get(index))
-                .service(
-                    resource("/auth/tokens")
-                        .post(tokens::create)
-                        .get(tokens::inspect)
-                        .delete(tokens::delete),
-                )
-                .service(
-                    resource("/applications")
-                        .get(applications::list)
-                        .post(applications::create),
-                )
-                .service(
-                    resource("/applications/{application_id}")
-                        .get(applications::get)
-                        .patch(applications::update)
-                        .delete(applications::delete),
-                )
-                .service(
-                    resource("/applications/{application_id}/reset_secret")
-                        .post(applications::reset_secret),
-                )
-                .service(
-                    resource("/applications/{application_id}/users")
-                        .get(assignments::list_users),
-                )
-                .service(
-                    resource("/applications/{application_id}/users/{user_id}/roles")
-                        .get(assignments::list_user_roles),
-                )
-                .service(
-                    resource("/applications/{application_id}/users/{user_id}/roles/{role_id}")
-                        .put(assignments::assign_user_role)
-                        .post(assignments::assign_user_role)
-                        .delete(assignments::remove_user_role),
-                )
-                .service(
-                    resource("/applications/{application_id}/organizations")
-                        .get(assignments::list_organizations),
-                )
-                .service(
-                    resource("/applications/{application_id}/organizations/{organization_id}/roles")
-                        .get(assignments::list_organization_roles),
-                )
-                .service(
-                    resource("/applications/{application_id}/organizations/{organization_id}/roles/{role_id}/organization_roles/{organization_role}")
-                        .put(assignments::assign_organization_role)
-                        .post(assignments::assign_organization_role)
-                        .delete(assignments::remove_organization_role),
-                )
-                .service(
-                    resource("/applications/{application_id}/pep_proxies")
-                        .get(pep_proxies::get_pep_proxy)
-                        .post(pep_proxies::create_pep_proxy)
-                        .patch(pep_proxies::reset_pep_proxy)
-                        .delete(pep_proxies::delete_pep_proxy),
-                )
-                .service(
-                    resource("/applications/{application_id}/iot_agents")
-                        .get(iot_agents::list_iot_agents)
-                        .post(iot_agents::create_iot_agent),
-                )
-                .service(
-                    resource("/applications/{application_id}/iot_agents/{iot_agent_id}")
-                        .get(iot_agents::get_iot_agent)
-                        .patch(iot_agents::reset_iot_agent)
-                        .delete(iot_agents::delete_iot_agent),
-                )
-                .service(
-                    resource("/applications/{application_id}/trusted_applications")
-                        .get(trusted_applications::list_trusted_applications),
-                )
-                .service(
-                    resource("/applications/{application_id}/trusted_applications/{trusted_application_id}")
-                        .put(trusted_applications::add_trusted_application)
-                        .post(trusted_applications::add_trusted_application)
-                        .delete(trusted_applications::remove_trusted_application),
-                )
-                .service(
-                    resource("/applications/{application_id}/roles")
-                        .get(roles::list_roles)
-                        .post(roles::create_role),
-                )
-                .service(
-                    resource("/applications/{application_id}/roles/{role_id}")
-                        .get(roles::get_role)
-                        .patch(roles::update_role)
-                        .delete(roles::delete_role),
-                )
-                .service(
-                    resource("/applications/{application_id}/roles/{role_id}/permissions")
-                        .get(roles::list_role_permissions),
-                )
-                .service(
-                    resource("/applications/{application_id}/roles/{role_id}/permissions/{permission_id}")
-                        .put(roles::link_permission)
-                        .post(roles::link_permission)
-                        .delete(roles::unlink_permission),
-                )
-                .service(
-                    resource("/applications/{application_id}/permissions")
-                        .get(roles::list_permissions)
-                        .post(roles::create_permission),
-                )
-                .service(
-                    resource("/applications/{application_id}/permissions/{permission_id}")
-                        .get(roles::get_permission)
-                        .patch(roles::update_permission)
-                        .delete(roles::delete_permission),
-                )
-                // Further application-scoped routes are registered here.
-                .service(
-                    resource("/organizations")
-                        .get(organizations::list)
-                        .post(organizations::create),
-                )
-                .service(
-                    resource("/organizations/{organization_id}")
-                        .get(organizations::get)
-                        .patch(organizations::update)
-                        .delete(organizations::delete),
-                )
-                .service(
-                    resource("/organizations/{organization_id}/users")
-                        .get(organizations::members),
-                )
-                .service(
-                    resource("/organizations/{organization_id}/users/{user_id}/organization_roles")
-                        .get(organizations::member_role),
-                )
-                .service(
-                    resource("/organizations/{organization_id}/users/{user_id}/organization_roles/{organization_role}")
-                        .put(organizations::set_member_role)
-                        .post(organizations::set_member_role)
-                        .delete(organizations::remove_member_role),
-                )
-                .service(
-                    resource("/service_providers/configs")
-                        .get(service_providers::service_provider_configs),
-                )
-                .service(
-                    resource("/users")
-                        .get(users::list)
-                        .post(users::create),
-                )
-                .service(
-                    resource("/users/{user_id}")
-                        .get(users::get)
-                        .patch(users::update)
-                        .delete(users::delete),
-                )
-                .default_service(web::to(path_not_found)),
-        );
+    let table = routes();
+    for mount in MOUNTS {
+        route::register(cfg, &table, MOUNTS[0], mount);
     }
 }
 
-/// A resource whose unserved methods answer 405 (with `Allow`) in the Keyrock envelope.
-pub fn resource(path: &str) -> Res<ApiError> {
-    route::resource(path)
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn application_routes_and_only_they_name_an_authorization_operation() {
+        for route in super::routes() {
+            let scoped = route.path.starts_with("/v1/applications/{application_id}");
+            assert_eq!(route.meta.is_some(), scoped, "{}", route.path);
+        }
+    }
 }
 
-async fn path_not_found() -> HttpResponse {
-    http::error::not_found::<ApiError>()
+/// The authorization operation of an application-scoped route, shown in `/openapi.json`
+/// as `x-tessera-authorization` (the authorization-matrix test reads it).
+impl RouteMeta for Option<Operation> {
+    fn document(&self, operation: &mut utoipa::openapi::path::Operation) {
+        if let Some(op) = self {
+            let extensions = operation.extensions.get_or_insert_with(Default::default);
+            extensions.insert(
+                "x-tessera-authorization".to_owned(),
+                serde_json::Value::String(format!("{op:?}")),
+            );
+        }
+    }
 }
 
 /// Whether `path` belongs to this family (for the family's own 404).
@@ -213,32 +161,3 @@ async fn index(_caller: KeyrockCaller) -> HttpResponse {
         "users_url": "/v1/users",
     }))
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        index,
-        tokens::create, tokens::inspect, tokens::delete,
-        users::list, users::create, users::get, users::update, users::delete,
-        applications::list, applications::create, applications::get, applications::update,
-        applications::delete, applications::reset_secret,
-        roles::list_roles, roles::create_role, roles::get_role, roles::update_role,
-        roles::delete_role, roles::list_role_permissions, roles::link_permission,
-        roles::unlink_permission, roles::list_permissions, roles::create_permission,
-        roles::get_permission, roles::update_permission, roles::delete_permission,
-        pep_proxies::get_pep_proxy, pep_proxies::create_pep_proxy, pep_proxies::reset_pep_proxy,
-        pep_proxies::delete_pep_proxy, iot_agents::list_iot_agents, iot_agents::create_iot_agent,
-        iot_agents::get_iot_agent, iot_agents::reset_iot_agent, iot_agents::delete_iot_agent,
-        trusted_applications::list_trusted_applications, trusted_applications::add_trusted_application,
-        trusted_applications::remove_trusted_application, service_providers::service_provider_configs,
-        assignments::list_users, assignments::list_user_roles, assignments::assign_user_role,
-        assignments::remove_user_role, assignments::list_organizations,
-        assignments::list_organization_roles, assignments::assign_organization_role,
-        assignments::remove_organization_role,
-        organizations::list, organizations::create, organizations::get, organizations::update,
-        organizations::delete, organizations::members, organizations::member_role,
-        organizations::set_member_role, organizations::remove_member_role,
-    ),
-    tags((name = "keyrock", description = "FIWARE Keyrock IdM API v1 (also served at /v3)")),
-)]
-pub struct KeyrockApi;

@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 
 pub use error::KheopsApiError;
 
-use crate::http::route::{self, Res};
+use crate::http::route::{self, Route};
+use crate::route;
 
 use crate::app::State;
 use crate::db;
@@ -23,41 +24,36 @@ use crate::db;
 /// The mount points (kheops.md 1.1).
 pub const PREFIXES: [&str; 2] = ["", "/api"];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    for prefix in PREFIXES {
-        let at = |path: &str| resource(&format!("{prefix}{path}"));
-        cfg.service(
-            at("/capabilities")
-                .post(capabilities::create)
-                .get(capabilities::list),
-        )
-        .service(at("/capabilities/{capability_id}").get(capabilities::get))
-        .service(at("/capabilities/{capability_id}/revoke").post(capabilities::revoke))
-        .service(at("/token/introspect").post(capabilities::introspect))
-        .service(at("/albums").post(albums::create).get(albums::list))
-        .service(
-            at("/albums/{album_id}")
-                .get(albums::get)
-                .patch(albums::update)
-                .delete(albums::delete),
-        )
-        .service(at("/albums/{album_id}/users").get(albums::members))
-        .service(
-            at("/albums/{album_id}/users/{user}")
-                .put(albums::add_member)
-                .delete(albums::remove_member),
-        )
-        .service(
-            at("/albums/{album_id}/users/{user}/admin")
-                .put(albums::grant_admin)
-                .delete(albums::revoke_admin),
-        );
-    }
+/// A KHEOPS route (no family facts beyond the operation).
+pub type KheopsRoute = Route<KheopsApiError, ()>;
+
+/// The KHEOPS route table: every route once, documented at the root; `configure` mounts it
+/// again under `/api`.
+pub fn routes() -> Vec<KheopsRoute> {
+    vec![
+        route!(capabilities::create),
+        route!(capabilities::list),
+        route!(capabilities::get),
+        route!(capabilities::revoke),
+        route!(capabilities::introspect),
+        route!(albums::create),
+        route!(albums::list),
+        route!(albums::get),
+        route!(albums::update),
+        route!(albums::delete),
+        route!(albums::members),
+        route!(albums::add_member),
+        route!(albums::remove_member),
+        route!(albums::grant_admin),
+        route!(albums::revoke_admin),
+    ]
 }
 
-/// A resource whose unserved methods answer 405 (with `Allow`) in the KHEOPS body.
-fn resource(path: &str) -> Res<KheopsApiError> {
-    route::resource(path)
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let table = routes();
+    for prefix in PREFIXES {
+        route::register(cfg, &table, "", prefix);
+    }
 }
 
 /// Whether `path` belongs to this family (for the family's own 404).
@@ -95,16 +91,3 @@ fn listed(items: Vec<Value>, total: i64) -> HttpResponse {
         .insert_header(("Access-Control-Expose-Headers", "X-Total-Count"))
         .json(Value::Array(items))
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        capabilities::create, capabilities::list, capabilities::get, capabilities::revoke,
-        capabilities::introspect,
-        albums::create, albums::list, albums::get, albums::update, albums::delete,
-        albums::members, albums::add_member, albums::remove_member, albums::grant_admin,
-        albums::revoke_admin,
-    ),
-    tags((name = "kheops", description = "KHEOPS albums and capability tokens (also served under /api)")),
-)]
-pub struct KheopsApi;
