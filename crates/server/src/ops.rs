@@ -219,3 +219,30 @@ fn name_post_twins(item: &mut PathItem) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    /// The checked-in snapshot of `/openapi.json`: every change to the API shows in review.
+    fn snapshot_path() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json")
+    }
+
+    #[test]
+    fn the_openapi_document_matches_its_checked_in_snapshot() {
+        let mut rendered = serde_json::to_string_pretty(&super::document()).unwrap();
+        rendered.push('\n');
+        let path = snapshot_path();
+        if std::env::var("TESSERA_BLESS").as_deref() == Ok("1") {
+            std::fs::write(&path, &rendered).unwrap();
+            return;
+        }
+        let stored = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            stored == rendered,
+            "/openapi.json differs from docs/openapi.json; review the change, then run \
+             `TESSERA_BLESS=1 cargo test -p tessera-server openapi` to accept it"
+        );
+    }
+}
