@@ -3,27 +3,41 @@
 
 use actix_web::{web, HttpResponse};
 use keyrock_idm::applications;
-use serde_json::json;
 
-use super::commands;
+use super::commands::{self, requests::ApplicationRequest};
+use super::error::KeyrockErrorBody;
 use super::extract::{KeyrockCaller, RawBody};
-use super::views::{application_created, application_full, application_list_entry, values_updated};
+use super::views::{
+    application_created, application_full, application_list_entry, created, ok, ApplicationBody,
+    ApplicationList, ApplicationSecret, ApplicationUpdate, CreatedApplicationBody,
+};
 use super::ApiError;
 use crate::app::State;
 use crate::db;
 
 #[utoipa::path(get, path = "/v1/applications", tag = "keyrock", operation_id = "keyrock_list_applications", security(("x_auth_token" = [])),
-    responses((status = 200, description = "Applications in which the caller holds a role ([] when none)", body = Object)))]
+    responses((status = 200, description = "Applications in which the caller holds a role ([] when none)", body = ApplicationList),
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "User not allow to perform the action (a PEP proxy's token)", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn list(state: State, caller: KeyrockCaller) -> Result<HttpResponse, ApiError> {
     let apps = db::with_conn(&state.pool, move |conn| applications::list(conn, &caller.0)).await?;
     let list: Vec<_> = apps.iter().map(application_list_entry).collect();
-    Ok(HttpResponse::Ok().json(json!({ "applications": list })))
+    Ok(ok(&ApplicationList { applications: list }))
 }
 
 #[utoipa::path(post, path = "/v1/applications", tag = "keyrock", operation_id = "keyrock_create_application", security(("x_auth_token" = [])),
-    request_body(content = Object, description = "{\"application\":{\"name\",\"redirect_uri\",\"description\",\"url\",\"redirect_sign_out_uri\",\"grant_type\":[..],\"token_types\":[..],\"scope\"}}"),
-    responses((status = 201, description = "The application, with its secret shown this once", body = Object),
-              (status = 400, description = "Missing parameter ...; Invalid token type in body request; Invalid Grant Type")))]
+    request_body(content = ApplicationRequest, description = "The new application: name and redirect_uri required"),
+    responses((status = 201, description = "The application, with its secret shown this once", body = CreatedApplicationBody),
+              (status = 400, description = "Missing parameter: header Content-Type: application/json; Expecting to find X-Auth-token/Authorization in requests; Malformed JSON body; Missing parameter application in body request; Missing parameter name in body request or empty name; Missing parameter redirect_uri in body request; Invalid token type in body request; Invalid Grant Type", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "User not allow to perform the action (a PEP proxy's token)", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found", body = KeyrockErrorBody),
+              (status = 408, description = "Request body not received in time", body = KeyrockErrorBody),
+              (status = 413, description = "Request body too large", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn create(
     state: State,
     caller: KeyrockCaller,
@@ -35,14 +49,19 @@ pub async fn create(
         applications::create(conn, &caller.0, &command, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({ "application": application_created(&app, &secret) })))
+    Ok(created(&CreatedApplicationBody {
+        application: application_created(&app, &secret),
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/applications/{application_id}", tag = "keyrock", operation_id = "keyrock_get_application", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
-    responses((status = 200, description = "The application (secret null; jwt_secret only with permission 2)", body = Object),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found")))]
+    responses((status = 200, description = "The application (secret null; jwt_secret only with permission 2)", body = ApplicationBody),
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn get(
     state: State,
     caller: KeyrockCaller,
@@ -53,16 +72,22 @@ pub async fn get(
         applications::get(conn, &caller.0, &id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "application": application_full(&app) })))
+    Ok(ok(&ApplicationBody {
+        application: application_full(&app),
+    }))
 }
 
 #[utoipa::path(patch, path = "/v1/applications/{application_id}", tag = "keyrock", operation_id = "keyrock_update_application", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
-    request_body(content = Object, description = "{\"application\":{...}}"),
-    responses((status = 200, description = "values_updated, or the no-change message", body = Object),
-              (status = 400, description = "Invalid field"),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found")))]
+    request_body(content = ApplicationRequest, description = "The fields to change"),
+    responses((status = 200, description = "values_updated, or the no-change message", body = ApplicationUpdate),
+              (status = 400, description = "Missing parameter: header Content-Type: application/json; Expecting to find X-Auth-token/Authorization in requests; Malformed JSON body; Missing parameter application in body request; Cannot set empty name; Cannot set empty redirect_uri; Cannot set id, secret or response_type; Invalid token type in body request; Invalid Grant Type", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found", body = KeyrockErrorBody),
+              (status = 408, description = "Request body not received in time", body = KeyrockErrorBody),
+              (status = 413, description = "Request body too large", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn update(
     state: State,
     caller: KeyrockCaller,
@@ -75,15 +100,18 @@ pub async fn update(
         applications::update(conn, &caller.0, &id, &command)
     })
     .await?;
-    let full = application_full(&updated.after);
-    Ok(HttpResponse::Ok().json(values_updated(&full, &updated.changed, "application")))
+    let body = application_full(&updated.after).updated(&updated.changed, "application");
+    Ok(ok(&body))
 }
 
 #[utoipa::path(delete, path = "/v1/applications/{application_id}", tag = "keyrock", operation_id = "keyrock_delete_application", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
     responses((status = 204, description = "Deleted with everything that belongs to it"),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found")))]
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn delete(
     state: State,
     caller: KeyrockCaller,
@@ -99,9 +127,14 @@ pub async fn delete(
 
 #[utoipa::path(post, path = "/v1/applications/{application_id}/reset_secret", tag = "keyrock", operation_id = "keyrock_reset_application_secret", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
-    responses((status = 200, description = "{\"secret\":\"<new uuid>\"}", body = Object),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found")))]
+    responses((status = 200, description = "{\"secret\":\"<new uuid>\"}", body = ApplicationSecret),
+              (status = 400, description = "Missing parameter: header Content-Type: application/json; Expecting to find X-Auth-token/Authorization in requests; Malformed JSON body (the body could not be read; its content is ignored)", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found", body = KeyrockErrorBody),
+              (status = 408, description = "Request body not received in time", body = KeyrockErrorBody),
+              (status = 413, description = "Request body too large", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn reset_secret(
     state: State,
     caller: KeyrockCaller,
@@ -115,5 +148,5 @@ pub async fn reset_secret(
         applications::reset_secret(conn, &caller.0, &id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "secret": secret })))
+    Ok(ok(&ApplicationSecret { secret }))
 }

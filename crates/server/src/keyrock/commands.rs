@@ -173,3 +173,129 @@ pub fn user_changes(body: &Value) -> Given<UpdateUser> {
         extra: json_text(o, "extra"),
     })
 }
+
+/// The request bodies as `/openapi.json` documents them. Requests are decoded above, from
+/// the loose JSON Keyrock accepts, never through these types; every inner field is optional
+/// here because the domain, not the schema, names what is missing (in Keyrock's words).
+pub mod requests {
+    #![expect(
+        dead_code,
+        reason = "documentation types: only their schemas are read, by /openapi.json"
+    )]
+
+    use serde::Deserialize;
+    use serde_json::Value;
+    use utoipa::ToSchema;
+
+    /// A string, or a list of strings (joined with commas).
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(untagged)]
+    pub enum TextOrList {
+        Text(String),
+        List(Vec<String>),
+    }
+
+    /// A string; numbers and booleans are taken in their JSON spelling.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(untagged)]
+    pub enum Spelled {
+        Text(String),
+        Number(f64),
+        Flag(bool),
+    }
+
+    /// `POST /v1/users` (`username`, `email` and `password` required) and
+    /// `PATCH /v1/users/{user_id}`.
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct UserRequest {
+        pub user: UserInput,
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct UserInput {
+        pub username: Option<String>,
+        pub email: Option<String>,
+        pub password: Option<String>,
+        pub description: Option<String>,
+        pub website: Option<String>,
+        pub gravatar: Option<bool>,
+        /// Any JSON, stored and returned as given.
+        pub extra: Option<Value>,
+    }
+
+    /// `POST /v1/applications` (`name` and `redirect_uri` required) and
+    /// `PATCH /v1/applications/{application_id}`.
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct ApplicationRequest {
+        pub application: ApplicationInput,
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct ApplicationInput {
+        pub name: Option<String>,
+        pub description: Option<String>,
+        pub url: Option<String>,
+        pub redirect_uri: Option<TextOrList>,
+        pub redirect_sign_out_uri: Option<String>,
+        pub client_type: Option<String>,
+        pub scope: Option<TextOrList>,
+        /// Grant type names; names Keyrock does not know are dropped.
+        pub grant_type: Option<Vec<String>>,
+        /// `jwt` and/or `permanent`.
+        pub token_types: Option<Vec<String>>,
+    }
+
+    /// `POST` and `PATCH` of `/v1/applications/{application_id}/roles`.
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct RoleRequest {
+        pub role: RoleInput,
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct RoleInput {
+        pub name: Option<String>,
+    }
+
+    /// `POST` and `PATCH` of `/v1/applications/{application_id}/permissions` (keyrock.md 4.6).
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct PermissionRequest {
+        pub permission: PermissionInput,
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct PermissionInput {
+        pub name: Option<Spelled>,
+        pub description: Option<Spelled>,
+        pub action: Option<Spelled>,
+        pub resource: Option<Spelled>,
+        pub xml: Option<Spelled>,
+        pub is_regex: Option<bool>,
+        pub use_authorization_service_header: Option<bool>,
+        pub authorization_service_header: Option<Spelled>,
+        pub regex_entity_ids: Option<Spelled>,
+        pub regex_attributes: Option<Spelled>,
+        pub regex_types: Option<Spelled>,
+    }
+
+    /// `POST /v1/organizations` (`name` required) and `PATCH /v1/organizations/{organization_id}`.
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct OrganizationRequest {
+        pub organization: OrganizationInput,
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct OrganizationInput {
+        pub name: Option<String>,
+        pub description: Option<String>,
+        pub website: Option<String>,
+    }
+
+    /// `POST /v1/auth/tokens`, as JSON or as a form: `name` (an email or a PEP proxy id) with
+    /// `password`, and/or an existing `token`.
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct LoginRequest {
+        pub name: Option<String>,
+        pub password: Option<String>,
+        pub token: Option<String>,
+    }
+}

@@ -3,17 +3,55 @@
 use actix_web::{web, HttpResponse};
 use keyrock_idm::permissions::{self, Permission};
 use keyrock_idm::roles::{self, Role};
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::commands;
+use super::commands::requests::{PermissionRequest, RoleRequest};
+use super::error::KeyrockErrorBody;
 use super::extract::{KeyrockCaller, RawBody};
-use super::views::values_updated;
+use super::views::{created, ok, view_with_changes};
 use super::ApiError;
 use crate::app::State;
 use crate::db;
 
-fn role_full(r: &Role) -> Value {
-    json!({"id": r.id, "name": r.name, "is_internal": r.is_internal, "oauth_client_id": r.oauth_client_id})
+view_with_changes! {
+    /// A role as its read shows it.
+    pub struct RoleView / RoleChanges / RoleUpdate {
+        pub id: String,
+        pub name: String,
+        /// `provider` and `purchaser`, the two roles every application has.
+        pub is_internal: bool,
+        pub oauth_client_id: String,
+    }
+}
+
+/// `GET .../roles/{role_id}`, and the 201 of `POST .../roles`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RoleBody {
+    pub role: RoleView,
+}
+
+/// A role in `GET .../roles`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RoleListEntry {
+    pub id: String,
+    pub name: String,
+}
+
+/// `GET /v1/applications/{application_id}/roles`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RoleList {
+    pub roles: Vec<RoleListEntry>,
+}
+
+fn role_full(r: &Role) -> RoleView {
+    RoleView {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        is_internal: r.is_internal,
+        oauth_client_id: r.oauth_client_id.clone(),
+    }
 }
 
 /// Keyrock's 0/1 spelling of the two permission flags on every read (keyrock.md 1.5).
@@ -21,59 +59,228 @@ fn bit(b: bool) -> u8 {
     u8::from(b)
 }
 
-fn permission_full(p: &Permission) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "description": p.description,
-        "is_internal": p.is_internal,
-        "action": p.action,
-        "resource": p.resource,
-        "authorization_service_header": p.authorization_service_header,
-        "use_authorization_service_header": bit(p.use_authorization_service_header),
-        "regex_entity_ids": p.regex_entity_ids,
-        "regex_attributes": p.regex_attributes,
-        "regex_types": p.regex_types,
-        "is_regex": bit(p.is_regex),
-        "xml": p.xml,
-        "oauth_client_id": p.oauth_client_id,
-    })
-}
-
-/// `full` without the named keys: the list and link shapes are subsets of it.
-fn without(mut full: Value, keys: &[&str]) -> Value {
-    if let Value::Object(map) = &mut full {
-        for key in keys {
-            map.remove(*key);
-        }
+view_with_changes! {
+    /// A permission as its read shows it: the two flags spelled 0 or 1.
+    pub struct PermissionView / PermissionChanges / PermissionUpdate {
+        pub id: String,
+        pub name: String,
+        pub description: Option<String>,
+        /// The six permissions every application has.
+        pub is_internal: bool,
+        pub action: Option<String>,
+        pub resource: Option<String>,
+        pub authorization_service_header: Option<String>,
+        /// 0 or 1.
+        #[schema(maximum = 1)]
+        pub use_authorization_service_header: u8,
+        pub regex_entity_ids: Option<String>,
+        pub regex_attributes: Option<String>,
+        pub regex_types: Option<String>,
+        /// 0 or 1.
+        #[schema(maximum = 1)]
+        pub is_regex: u8,
+        pub xml: Option<String>,
+        pub oauth_client_id: String,
     }
-    full
 }
 
-fn permission_list_entry(p: &Permission) -> Value {
-    without(
-        permission_full(p),
-        &["is_internal", "is_regex", "oauth_client_id"],
-    )
+/// `GET .../permissions/{permission_id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PermissionBody {
+    pub permission: PermissionView,
 }
 
-/// The 201 of a create: the full object, but the two flags as JSON booleans.
-fn permission_created(p: &Permission) -> Value {
-    let mut v = permission_full(p);
-    v["is_regex"] = json!(p.is_regex);
-    v["use_authorization_service_header"] = json!(p.use_authorization_service_header);
-    v
+/// A permission in `GET .../permissions`: the read without `is_internal`, `is_regex` and
+/// `oauth_client_id`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PermissionListEntry {
+    pub id: String,
+    pub name: String,
+    #[schema(required)]
+    pub description: Option<String>,
+    #[schema(required)]
+    pub action: Option<String>,
+    #[schema(required)]
+    pub resource: Option<String>,
+    #[schema(required)]
+    pub authorization_service_header: Option<String>,
+    /// 0 or 1.
+    #[schema(maximum = 1)]
+    pub use_authorization_service_header: u8,
+    #[schema(required)]
+    pub regex_entity_ids: Option<String>,
+    #[schema(required)]
+    pub regex_attributes: Option<String>,
+    #[schema(required)]
+    pub regex_types: Option<String>,
+    #[schema(required)]
+    pub xml: Option<String>,
 }
 
-fn role_permission_entry(p: &Permission) -> Value {
-    without(permission_full(p), &["is_regex", "oauth_client_id"])
+/// `GET /v1/applications/{application_id}/permissions`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PermissionList {
+    pub permissions: Vec<PermissionListEntry>,
+}
+
+/// The permission in the 201 of a create: the read, but the two flags as JSON booleans.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreatedPermission {
+    pub id: String,
+    pub name: String,
+    #[schema(required)]
+    pub description: Option<String>,
+    pub is_internal: bool,
+    #[schema(required)]
+    pub action: Option<String>,
+    #[schema(required)]
+    pub resource: Option<String>,
+    #[schema(required)]
+    pub authorization_service_header: Option<String>,
+    pub use_authorization_service_header: bool,
+    #[schema(required)]
+    pub regex_entity_ids: Option<String>,
+    #[schema(required)]
+    pub regex_attributes: Option<String>,
+    #[schema(required)]
+    pub regex_types: Option<String>,
+    pub is_regex: bool,
+    #[schema(required)]
+    pub xml: Option<String>,
+    pub oauth_client_id: String,
+}
+
+/// The 201 of `POST /v1/applications/{application_id}/permissions`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreatedPermissionBody {
+    pub permission: CreatedPermission,
+}
+
+/// A permission linked to a role: the read without `is_regex` and `oauth_client_id`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RolePermissionEntry {
+    pub id: String,
+    pub name: String,
+    #[schema(required)]
+    pub description: Option<String>,
+    pub is_internal: bool,
+    #[schema(required)]
+    pub action: Option<String>,
+    #[schema(required)]
+    pub resource: Option<String>,
+    #[schema(required)]
+    pub authorization_service_header: Option<String>,
+    /// 0 or 1.
+    #[schema(maximum = 1)]
+    pub use_authorization_service_header: u8,
+    #[schema(required)]
+    pub regex_entity_ids: Option<String>,
+    #[schema(required)]
+    pub regex_attributes: Option<String>,
+    #[schema(required)]
+    pub regex_types: Option<String>,
+    #[schema(required)]
+    pub xml: Option<String>,
+}
+
+/// `GET .../roles/{role_id}/permissions`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RolePermissionList {
+    pub role_permission_assignments: Vec<RolePermissionEntry>,
+}
+
+/// A role–permission link.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RolePermissionLink {
+    pub role_id: String,
+    pub permission_id: String,
+}
+
+/// The 201 of `PUT .../roles/{role_id}/permissions/{permission_id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RolePermissionLinkBody {
+    pub role_permission_assignments: RolePermissionLink,
+}
+
+fn permission_full(p: &Permission) -> PermissionView {
+    PermissionView {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        is_internal: p.is_internal,
+        action: p.action.clone(),
+        resource: p.resource.clone(),
+        authorization_service_header: p.authorization_service_header.clone(),
+        use_authorization_service_header: bit(p.use_authorization_service_header),
+        regex_entity_ids: p.regex_entity_ids.clone(),
+        regex_attributes: p.regex_attributes.clone(),
+        regex_types: p.regex_types.clone(),
+        is_regex: bit(p.is_regex),
+        xml: p.xml.clone(),
+        oauth_client_id: p.oauth_client_id.clone(),
+    }
+}
+
+fn permission_list_entry(p: &Permission) -> PermissionListEntry {
+    PermissionListEntry {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        action: p.action.clone(),
+        resource: p.resource.clone(),
+        authorization_service_header: p.authorization_service_header.clone(),
+        use_authorization_service_header: bit(p.use_authorization_service_header),
+        regex_entity_ids: p.regex_entity_ids.clone(),
+        regex_attributes: p.regex_attributes.clone(),
+        regex_types: p.regex_types.clone(),
+        xml: p.xml.clone(),
+    }
+}
+
+fn permission_created(p: &Permission) -> CreatedPermission {
+    CreatedPermission {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        is_internal: p.is_internal,
+        action: p.action.clone(),
+        resource: p.resource.clone(),
+        authorization_service_header: p.authorization_service_header.clone(),
+        use_authorization_service_header: p.use_authorization_service_header,
+        regex_entity_ids: p.regex_entity_ids.clone(),
+        regex_attributes: p.regex_attributes.clone(),
+        regex_types: p.regex_types.clone(),
+        is_regex: p.is_regex,
+        xml: p.xml.clone(),
+        oauth_client_id: p.oauth_client_id.clone(),
+    }
+}
+
+fn role_permission_entry(p: &Permission) -> RolePermissionEntry {
+    RolePermissionEntry {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        is_internal: p.is_internal,
+        action: p.action.clone(),
+        resource: p.resource.clone(),
+        authorization_service_header: p.authorization_service_header.clone(),
+        use_authorization_service_header: bit(p.use_authorization_service_header),
+        regex_entity_ids: p.regex_entity_ids.clone(),
+        regex_attributes: p.regex_attributes.clone(),
+        regex_types: p.regex_types.clone(),
+        xml: p.xml.clone(),
+    }
 }
 
 #[utoipa::path(get, path = "/v1/applications/{application_id}/roles", tag = "keyrock", operation_id = "keyrock_list_roles", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
-    responses((status = 200, description = "With perm 3 every role of the application plus provider and purchaser, otherwise the caller's changeable roles; id descending", body = Object),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found; Roles not found")))]
+    responses((status = 200, description = "With perm 3 every role of the application plus provider and purchaser, otherwise the caller's changeable roles; id descending", body = RoleList),
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; Roles not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn list_roles(
     state: State,
     caller: KeyrockCaller,
@@ -81,20 +288,27 @@ pub async fn list_roles(
 ) -> Result<HttpResponse, ApiError> {
     let app = path.into_inner();
     let list = db::with_conn(&state.pool, move |conn| roles::list(conn, &caller.0, &app)).await?;
-    let list: Vec<_> = list
+    let roles = list
         .iter()
-        .map(|r| json!({"id": r.id, "name": r.name}))
+        .map(|r| RoleListEntry {
+            id: r.id.clone(),
+            name: r.name.clone(),
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "roles": list })))
+    Ok(ok(&RoleList { roles }))
 }
 
 #[utoipa::path(post, path = "/v1/applications/{application_id}/roles", tag = "keyrock", operation_id = "keyrock_create_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
-    request_body(content = Object, description = "{\"role\":{\"name\"}}"),
-    responses((status = 201, description = "The new role", body = Object),
-              (status = 400, description = "Missing parameter role in body request; Missing parameter name in body request or empty name"),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found")))]
+    request_body(content = RoleRequest, description = "The new role: name required"),
+    responses((status = 201, description = "The new role", body = RoleBody),
+              (status = 400, description = "Missing parameter: header Content-Type: application/json; Expecting to find X-Auth-token/Authorization in requests; Malformed JSON body; Missing parameter role in body request; Missing parameter name in body request or empty name", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found", body = KeyrockErrorBody),
+              (status = 408, description = "Request body not received in time", body = KeyrockErrorBody),
+              (status = 413, description = "Request body too large", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn create_role(
     state: State,
     caller: KeyrockCaller,
@@ -107,14 +321,19 @@ pub async fn create_role(
         roles::create(conn, &caller.0, &app, &command)
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({ "role": role_full(&role) })))
+    Ok(created(&RoleBody {
+        role: role_full(&role),
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", operation_id = "keyrock_get_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path)),
-    responses((status = 200, description = "The role (provider and purchaser resolve to the internal roles)", body = Object),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found; Role not found")))]
+    responses((status = 200, description = "The role (provider and purchaser resolve to the internal roles)", body = RoleBody),
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; Role not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn get_role(
     state: State,
     caller: KeyrockCaller,
@@ -125,16 +344,22 @@ pub async fn get_role(
         roles::get(conn, &caller.0, &app, &role)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "role": role_full(&role) })))
+    Ok(ok(&RoleBody {
+        role: role_full(&role),
+    }))
 }
 
 #[utoipa::path(patch, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", operation_id = "keyrock_update_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path)),
-    request_body(content = Object, description = "{\"role\":{\"name\"}}"),
-    responses((status = 200, description = "values_updated, or the no-change message", body = Object),
-              (status = 400, description = "Missing parameter role in body request; Cannot set empty name; Cannot set id or is_internal"),
-              (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action"),
-              (status = 404, description = "Application not found; Role not found")))]
+    request_body(content = RoleRequest, description = "The fields to change"),
+    responses((status = 200, description = "values_updated, or the no-change message", body = RoleUpdate),
+              (status = 400, description = "Missing parameter: header Content-Type: application/json; Expecting to find X-Auth-token/Authorization in requests; Malformed JSON body; Missing parameter role in body request; Cannot set empty name; Cannot set id or is_internal", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; Role not found", body = KeyrockErrorBody),
+              (status = 408, description = "Request body not received in time", body = KeyrockErrorBody),
+              (status = 413, description = "Request body too large", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn update_role(
     state: State,
     caller: KeyrockCaller,
@@ -147,15 +372,19 @@ pub async fn update_role(
         roles::update(conn, &caller.0, &app, &role, &command)
     })
     .await?;
-    let full = role_full(&updated.after);
-    Ok(HttpResponse::Ok().json(values_updated(&full, &updated.changed, "role")))
+    Ok(ok(
+        &role_full(&updated.after).updated(&updated.changed, "role")
+    ))
 }
 
 #[utoipa::path(delete, path = "/v1/applications/{application_id}/roles/{role_id}", tag = "keyrock", operation_id = "keyrock_delete_role", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path)),
     responses((status = 204, description = "Deleted with its permission links and assignments"),
-              (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action"),
-              (status = 404, description = "Application not found; Role not found")))]
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; Role not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn delete_role(
     state: State,
     caller: KeyrockCaller,
@@ -171,9 +400,12 @@ pub async fn delete_role(
 
 #[utoipa::path(get, path = "/v1/applications/{application_id}/permissions", tag = "keyrock", operation_id = "keyrock_list_permissions", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
-    responses((status = 200, description = "The application's permissions plus the six internal ones, id descending", body = Object),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found")))]
+    responses((status = 200, description = "The application's permissions plus the six internal ones, id descending", body = PermissionList),
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn list_permissions(
     state: State,
     caller: KeyrockCaller,
@@ -184,17 +416,21 @@ pub async fn list_permissions(
         permissions::list(conn, &caller.0, &app)
     })
     .await?;
-    let list: Vec<_> = list.iter().map(permission_list_entry).collect();
-    Ok(HttpResponse::Ok().json(json!({ "permissions": list })))
+    let permissions = list.iter().map(permission_list_entry).collect();
+    Ok(ok(&PermissionList { permissions }))
 }
 
 #[utoipa::path(post, path = "/v1/applications/{application_id}/permissions", tag = "keyrock", operation_id = "keyrock_create_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path)),
-    request_body(content = Object, description = "{\"permission\":{\"name\",\"description\",\"action\",\"resource\",\"is_regex\",\"use_authorization_service_header\",\"authorization_service_header\",\"regex_entity_ids\",\"regex_attributes\",\"regex_types\",\"xml\"}}"),
-    responses((status = 201, description = "The new permission (flags as JSON booleans)", body = Object),
-              (status = 400, description = "The first failing rule of keyrock.md 4.6"),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found")))]
+    request_body(content = PermissionRequest, description = "The new permission (keyrock.md 4.6)"),
+    responses((status = 201, description = "The new permission (flags as JSON booleans)", body = CreatedPermissionBody),
+              (status = 400, description = "Missing parameter: header Content-Type: application/json; Expecting to find X-Auth-token/Authorization in requests; Malformed JSON body; The first failing rule of keyrock.md 4.6", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found", body = KeyrockErrorBody),
+              (status = 408, description = "Request body not received in time", body = KeyrockErrorBody),
+              (status = 413, description = "Request body too large", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn create_permission(
     state: State,
     caller: KeyrockCaller,
@@ -208,14 +444,19 @@ pub async fn create_permission(
         permissions::create(conn, &caller.0, &app, &command, level)
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({ "permission": permission_created(&permission) })))
+    Ok(created(&CreatedPermissionBody {
+        permission: permission_created(&permission),
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_get_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("permission_id" = String, Path)),
-    responses((status = 200, description = "The permission (\"1\"..\"6\" resolve to the internal ones)", body = Object),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found; permission not found")))]
+    responses((status = 200, description = "The permission (\"1\"..\"6\" resolve to the internal ones)", body = PermissionBody),
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; permission not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn get_permission(
     state: State,
     caller: KeyrockCaller,
@@ -226,16 +467,22 @@ pub async fn get_permission(
         permissions::get(conn, &caller.0, &app, &permission)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "permission": permission_full(&permission) })))
+    Ok(ok(&PermissionBody {
+        permission: permission_full(&permission),
+    }))
 }
 
 #[utoipa::path(patch, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_update_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("permission_id" = String, Path)),
-    request_body(content = Object, description = "{\"permission\":{...}}"),
-    responses((status = 200, description = "values_updated, or the no-change message", body = Object),
-              (status = 400, description = "The first failing PATCH rule of keyrock.md 4.6"),
-              (status = 403, description = "Not allowed (\"1\"..\"6\"); User not allow to perform the action"),
-              (status = 404, description = "Application not found; permission not found")))]
+    request_body(content = PermissionRequest, description = "The fields to change"),
+    responses((status = 200, description = "values_updated, or the no-change message", body = PermissionUpdate),
+              (status = 400, description = "Missing parameter: header Content-Type: application/json; Expecting to find X-Auth-token/Authorization in requests; Malformed JSON body; The first failing PATCH rule of keyrock.md 4.6", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed (\"1\"..\"6\"); User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; permission not found", body = KeyrockErrorBody),
+              (status = 408, description = "Request body not received in time", body = KeyrockErrorBody),
+              (status = 413, description = "Request body too large", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn update_permission(
     state: State,
     caller: KeyrockCaller,
@@ -249,15 +496,18 @@ pub async fn update_permission(
         permissions::update(conn, &caller.0, &app, &permission, &command, level)
     })
     .await?;
-    let full = permission_full(&updated.after);
-    Ok(HttpResponse::Ok().json(values_updated(&full, &updated.changed, "permission")))
+    let body = permission_full(&updated.after).updated(&updated.changed, "permission");
+    Ok(ok(&body))
 }
 
 #[utoipa::path(delete, path = "/v1/applications/{application_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_delete_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("permission_id" = String, Path)),
     responses((status = 204, description = "Deleted with its role links"),
-              (status = 403, description = "Not allowed (\"1\"..\"6\"); User not allow to perform the action"),
-              (status = 404, description = "Application not found; permission not found")))]
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed (\"1\"..\"6\"); User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; permission not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn delete_permission(
     state: State,
     caller: KeyrockCaller,
@@ -273,9 +523,12 @@ pub async fn delete_permission(
 
 #[utoipa::path(get, path = "/v1/applications/{application_id}/roles/{role_id}/permissions", tag = "keyrock", operation_id = "keyrock_list_role_permissions", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path)),
-    responses((status = 200, description = "The permissions linked to the role, id descending", body = Object),
-              (status = 403, description = "Not allowed; User not allow to perform the action"),
-              (status = 404, description = "Application not found; Role not found; Assignments not found")))]
+    responses((status = 200, description = "The permissions linked to the role, id descending", body = RolePermissionList),
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed; User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; Role not found; Assignments not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn list_role_permissions(
     state: State,
     caller: KeyrockCaller,
@@ -286,15 +539,22 @@ pub async fn list_role_permissions(
         permissions::of_role(conn, &caller.0, &app, &role)
     })
     .await?;
-    let list: Vec<_> = list.iter().map(role_permission_entry).collect();
-    Ok(HttpResponse::Ok().json(json!({ "role_permission_assignments": list })))
+    let role_permission_assignments = list.iter().map(role_permission_entry).collect();
+    Ok(ok(&RolePermissionList {
+        role_permission_assignments,
+    }))
 }
 
 #[utoipa::path(method(put, post), path = "/v1/applications/{application_id}/roles/{role_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_link_role_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path), ("permission_id" = String, Path)),
-    responses((status = 201, description = "Linked (idempotent); POST is accepted too", body = Object),
-              (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action"),
-              (status = 404, description = "Application not found; Role not found; permission not found")))]
+    responses((status = 201, description = "Linked (idempotent); POST is accepted too", body = RolePermissionLinkBody),
+              (status = 400, description = "Missing parameter: header Content-Type: application/json; Expecting to find X-Auth-token/Authorization in requests; Malformed JSON body (the body could not be read; its content is ignored)", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; Role not found; permission not found", body = KeyrockErrorBody),
+              (status = 408, description = "Request body not received in time", body = KeyrockErrorBody),
+              (status = 413, description = "Request body too large", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn link_permission(
     state: State,
     caller: KeyrockCaller,
@@ -308,16 +568,22 @@ pub async fn link_permission(
         permissions::link(conn, &caller.0, &app, &role, &permission)
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({
-        "role_permission_assignments": {"role_id": role_id, "permission_id": permission_id}
-    })))
+    Ok(created(&RolePermissionLinkBody {
+        role_permission_assignments: RolePermissionLink {
+            role_id,
+            permission_id,
+        },
+    }))
 }
 
 #[utoipa::path(delete, path = "/v1/applications/{application_id}/roles/{role_id}/permissions/{permission_id}", tag = "keyrock", operation_id = "keyrock_unlink_role_permission", security(("x_auth_token" = [])),
     params(("application_id" = String, Path), ("role_id" = String, Path), ("permission_id" = String, Path)),
     responses((status = 204, description = "Unlinked"),
-              (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action"),
-              (status = 404, description = "Application not found; Role not found; permission not found; Assignments not found")))]
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "Not allowed (provider, purchaser); User not allow to perform the action", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found; Application not found; Role not found; permission not found; Assignments not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 pub async fn unlink_permission(
     state: State,
     caller: KeyrockCaller,
