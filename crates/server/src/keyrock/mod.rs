@@ -16,9 +16,8 @@ mod users;
 mod views;
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 
-pub use error::ApiError;
+pub use error::{ApiError, KeyrockErrorBody};
 
 use keyrock_idm::authz::Operation;
 
@@ -148,16 +147,32 @@ pub fn serves(path: &str) -> bool {
     ["v1", "v3", "oauth2", "user"].contains(&first)
 }
 
+/// The links of `GET /v1`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiIndex {
+    auth_url: &'static str,
+    access_tokens_url: &'static str,
+    applications_url: &'static str,
+    organizations_url: &'static str,
+    service_providers_url: &'static str,
+    users_url: &'static str,
+}
+
 #[utoipa::path(get, path = "/v1", tag = "keyrock", operation_id = "keyrock_index",
     security(("x_auth_token" = [])),
-    responses((status = 200, description = "Links to the API's collections", body = Object)))]
+    responses((status = 200, description = "Links to the API's collections", body = ApiIndex),
+              (status = 400, description = "Expecting to find X-Auth-token/Authorization in requests", body = KeyrockErrorBody),
+              (status = 401, description = "Token has expired", body = KeyrockErrorBody),
+              (status = 403, description = "User not allow to perform the action (a PEP proxy's token)", body = KeyrockErrorBody),
+              (status = 404, description = "Token not found", body = KeyrockErrorBody),
+              (status = 503, description = "Service unavailable", body = KeyrockErrorBody)))]
 async fn index(_caller: KeyrockCaller) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "auth_url": "/v1/auth",
-        "access_tokens_url": "/v1/access-tokens",
-        "applications_url": "/v1/applications",
-        "organizations_url": "/v1/organizations",
-        "service_providers_url": "/v1/service_providers",
-        "users_url": "/v1/users",
-    }))
+    views::ok(&ApiIndex {
+        auth_url: "/v1/auth",
+        access_tokens_url: "/v1/access-tokens",
+        applications_url: "/v1/applications",
+        organizations_url: "/v1/organizations",
+        service_providers_url: "/v1/service_providers",
+        users_url: "/v1/users",
+    })
 }
