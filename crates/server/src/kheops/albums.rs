@@ -4,13 +4,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use capabilities::albums;
 
 use super::extract::{self, Body};
+use super::views::{KheopsAlbum, KheopsAlbumFull, KheopsMember};
 use super::{listed, run, views, KheopsApiError};
 use crate::app::State;
 
 #[utoipa::path(post, path = "/albums", tag = "kheops", operation_id = "kheops_create_album", security(("bearer" = []), ("basic" = [])),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
         description = "name, description, addUser, downloadSeries, sendSeries, deleteSeries, addSeries, writeComments"),
-    responses((status = 201, description = "The album; the caller is its admin", body = Object),
+    responses((status = 201, description = "The album; the caller is its admin", body = KheopsAlbumFull),
               (status = 400, description = "Bad Form Parameter"),
               (status = 401, description = "Unauthorized"),
               (status = 403, description = "Authorization error (album-scope token)"),
@@ -27,14 +28,15 @@ pub async fn create(
         albums::create(conn, principal, form, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(views::album(&album)))
+    Ok(HttpResponse::Created().json(views::member_album(&album)?))
 }
 
 #[utoipa::path(get, path = "/albums", tag = "kheops", operation_id = "kheops_list_albums", security(("bearer" = []), ("basic" = [])),
     params(("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query),
            ("canCreateCapabilityToken" = Option<bool>, Query),
            ("sort" = Option<String>, Query, description = "created_time, last_event_time, name or number_of_users, '-' for descending")),
-    responses((status = 200, description = "The caller's albums; X-Total-Count", body = Object),
+    responses((status = 200, description = "The caller's albums; X-Total-Count", body = Vec<KheopsAlbumFull>,
+                headers(("X-Total-Count" = i64, description = "Albums matching before limit and offset"))),
               (status = 400, description = "Bad Query Parameter"),
               (status = 401, description = "Unauthorized"),
               (status = 403, description = "Authorization error (album-scope token)")))]
@@ -47,14 +49,19 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Kheops
     })
     .await?;
     Ok(listed(
-        page.items.iter().map(views::album).collect(),
+        views::items(
+            page.items
+                .iter()
+                .map(views::member_album)
+                .collect::<Result<Vec<_>, _>>()?,
+        )?,
         page.total,
     ))
 }
 
 #[utoipa::path(get, path = "/albums/{album_id}", tag = "kheops", operation_id = "kheops_get_album", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("includeUsers" = Option<bool>, Query)),
-    responses((status = 200, description = "The album (reduced for album-scope tokens)", body = Object),
+    responses((status = 200, description = "The album (reduced for album-scope tokens)", body = KheopsAlbum),
               (status = 401, description = "Unauthorized"),
               (status = 403, description = "Authorization error"),
               (status = 404, description = "Album Not Found")))]
@@ -78,7 +85,7 @@ pub async fn get(
     params(("album_id" = String, Path)),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
         description = "any of name, description and the six permission flags"),
-    responses((status = 200, description = "The updated album", body = Object),
+    responses((status = 200, description = "The updated album", body = KheopsAlbumFull),
               (status = 400, description = "Bad Form Parameter"),
               (status = 401, description = "Unauthorized"),
               (status = 403, description = "Authorization error (not an admin)"),
@@ -98,7 +105,7 @@ pub async fn update(
         albums::update(conn, principal, &album_id, form, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(views::album(&album)))
+    Ok(HttpResponse::Ok().json(views::member_album(&album)?))
 }
 
 #[utoipa::path(delete, path = "/albums/{album_id}", tag = "kheops", operation_id = "kheops_delete_album", security(("bearer" = []), ("basic" = [])),
@@ -124,7 +131,8 @@ pub async fn delete(
 
 #[utoipa::path(get, path = "/albums/{album_id}/users", tag = "kheops", operation_id = "kheops_list_album_members", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
-    responses((status = 200, description = "Members sorted by email, with is_admin; X-Total-Count", body = Object),
+    responses((status = 200, description = "Members sorted by email, with is_admin; X-Total-Count", body = Vec<KheopsMember>,
+                headers(("X-Total-Count" = i64, description = "Members before limit and offset"))),
               (status = 401, description = "Unauthorized"),
               (status = 403, description = "Authorization error (album-scope token)"),
               (status = 404, description = "Album Not Found")))]
@@ -142,7 +150,7 @@ pub async fn members(
     })
     .await?;
     Ok(listed(
-        page.items.iter().map(views::member).collect(),
+        views::items(page.items.iter().map(views::member).collect())?,
         page.total,
     ))
 }

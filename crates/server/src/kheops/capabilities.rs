@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use capabilities::tokens;
 
 use super::extract::{self, Body};
+use super::views::{KheopsCapability, KheopsIntrospection, KheopsNewCapability};
 use super::{listed, run, views, KheopsApiError};
 use crate::app::State;
 use crate::db;
@@ -16,7 +17,7 @@ fn no_store() -> CacheControl {
 #[utoipa::path(post, path = "/capabilities", tag = "kheops", operation_id = "kheops_create_capability", security(("bearer" = []), ("basic" = [])),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
         description = "title, scope_type (user|album), album, read_permission, write_permission, download_permission, appropriate_permission, not_before_time, expiration_time"),
-    responses((status = 201, description = "The token with its secret, shown this once", body = Object),
+    responses((status = 201, description = "The token with its secret, shown this once (Cache-Control: no-store)", body = KheopsNewCapability),
               (status = 400, description = "Bad Form Parameter / Bad Query Parameter"),
               (status = 401, description = "Unauthorized; Not admin (album scope, member but not admin)"),
               (status = 404, description = "Album Not Found"),
@@ -37,14 +38,15 @@ pub async fn create(
     .await?;
     Ok(HttpResponse::Created()
         .insert_header(no_store())
-        .json(views::capability(&created.view, Some(&created.secret))))
+        .json(views::new_capability(&created.view, &created.secret)))
 }
 
 #[utoipa::path(get, path = "/capabilities", tag = "kheops", operation_id = "kheops_list_capabilities", security(("bearer" = []), ("basic" = [])),
     params(("valid" = Option<bool>, Query), ("album" = Option<String>, Query),
            ("user" = Option<String>, Query, description = "sub or email"),
            ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
-    responses((status = 200, description = "Tokens, newest first; X-Total-Count", body = Object),
+    responses((status = 200, description = "Tokens, newest first; X-Total-Count", body = Vec<KheopsCapability>,
+                headers(("X-Total-Count" = i64, description = "Tokens matching before limit and offset"))),
               (status = 400, description = "Bad Query Parameter"),
               (status = 401, description = "Unauthorized"),
               (status = 403, description = "Authorization error (album mode, not an admin)"),
@@ -57,17 +59,13 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Kheops
         tokens::list(conn, principal, command, now)
     })
     .await?;
-    let items = page
-        .items
-        .iter()
-        .map(|c| views::capability(c, None))
-        .collect();
-    Ok(listed(items, page.total))
+    let items = page.items.iter().map(views::capability).collect();
+    Ok(listed(views::items(items)?, page.total))
 }
 
 #[utoipa::path(get, path = "/capabilities/{capability_id}", tag = "kheops", operation_id = "kheops_get_capability", security(("bearer" = []), ("basic" = [])),
     params(("capability_id" = String, Path)),
-    responses((status = 200, description = "The token, without its secret", body = Object),
+    responses((status = 200, description = "The token, without its secret", body = KheopsCapability),
               (status = 401, description = "Unauthorized"),
               (status = 403, description = "Authorization error (album-scope token)"),
               (status = 404, description = "Not Found")))]
@@ -83,12 +81,12 @@ pub async fn get(
         tokens::get(conn, principal, &id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(views::capability(&view, None)))
+    Ok(HttpResponse::Ok().json(views::capability(&view)))
 }
 
 #[utoipa::path(post, path = "/capabilities/{capability_id}/revoke", tag = "kheops", operation_id = "kheops_revoke_capability", security(("bearer" = []), ("basic" = [])),
     params(("capability_id" = String, Path)),
-    responses((status = 200, description = "The token as it now is (a no-op when already revoked or expired)", body = Object),
+    responses((status = 200, description = "The token as it now is (a no-op when already revoked or expired)", body = KheopsCapability),
               (status = 401, description = "Unauthorized"),
               (status = 404, description = "Not Found"),
               (status = 415, description = "Unsupported Media Type")))]
@@ -104,12 +102,12 @@ pub async fn revoke(
         tokens::revoke(conn, principal, &id, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(views::capability(&view, None)))
+    Ok(HttpResponse::Ok().json(views::capability(&view)))
 }
 
 #[utoipa::path(post, path = "/token/introspect", tag = "kheops", operation_id = "kheops_introspect_token",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=<secret>"),
-    responses((status = 200, description = "{\"active\":false}, or the active token's sub, scope, cap_token, album_id, exp, iat, nbf", body = Object),
+    responses((status = 200, description = "{\"active\":false}, or the active token's sub, scope, cap_token, album_id, exp, iat, nbf (Cache-Control: no-store)", body = KheopsIntrospection),
               (status = 415, description = "Unsupported Media Type")))]
 pub async fn introspect(
     state: State,
