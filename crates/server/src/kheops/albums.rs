@@ -3,19 +3,23 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use capabilities::albums;
 
+use super::commands::KheopsAlbumForm;
+use super::error::KheopsErrorBody;
 use super::extract::{self, Body};
 use super::views::{KheopsAlbum, KheopsAlbumFull, KheopsMember};
 use super::{listed, run, views, KheopsApiError};
 use crate::app::State;
 
 #[utoipa::path(post, path = "/albums", tag = "kheops", operation_id = "kheops_create_album", security(("bearer" = []), ("basic" = [])),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "name, description, addUser, downloadSeries, sendSeries, deleteSeries, addSeries, writeComments"),
+    request_body(content = KheopsAlbumForm, content_type = "application/x-www-form-urlencoded",
+        description = "name (required), description and the six permission flags"),
     responses((status = 201, description = "The album; the caller is its admin", body = KheopsAlbumFull),
-              (status = 400, description = "Bad Form Parameter"),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error (album-scope token)"),
-              (status = 415, description = "Unsupported Media Type")))]
+              (status = 400, description = "Bad Form Parameter", body = KheopsErrorBody),
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error (album-scope token)", body = KheopsErrorBody),
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody),
+              (status = 413, description = "Payload Too Large", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn create(
     state: State,
     req: HttpRequest,
@@ -37,9 +41,10 @@ pub async fn create(
            ("sort" = Option<String>, Query, description = "created_time, last_event_time, name or number_of_users, '-' for descending")),
     responses((status = 200, description = "The caller's albums; X-Total-Count", body = Vec<KheopsAlbumFull>,
                 headers(("X-Total-Count" = i64, description = "Albums matching before limit and offset"))),
-              (status = 400, description = "Bad Query Parameter"),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error (album-scope token)")))]
+              (status = 400, description = "Bad Query Parameter", body = KheopsErrorBody),
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error (album-scope token)", body = KheopsErrorBody),
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
 pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Ignored, true)?;
     let credential = extract::credential(&req)?;
@@ -62,9 +67,11 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Kheops
 #[utoipa::path(get, path = "/albums/{album_id}", tag = "kheops", operation_id = "kheops_get_album", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("includeUsers" = Option<bool>, Query)),
     responses((status = 200, description = "The album (reduced for album-scope tokens)", body = KheopsAlbum),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error"),
-              (status = 404, description = "Album Not Found")))]
+              (status = 400, description = "Bad Query Parameter", body = KheopsErrorBody),
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found", body = KheopsErrorBody),
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
 pub async fn get(
     state: State,
     req: HttpRequest,
@@ -83,14 +90,16 @@ pub async fn get(
 
 #[utoipa::path(patch, path = "/albums/{album_id}", tag = "kheops", operation_id = "kheops_update_album", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path)),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = KheopsAlbumForm, content_type = "application/x-www-form-urlencoded",
         description = "any of name, description and the six permission flags"),
     responses((status = 200, description = "The updated album", body = KheopsAlbumFull),
-              (status = 400, description = "Bad Form Parameter"),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error (not an admin)"),
-              (status = 404, description = "Album Not Found"),
-              (status = 415, description = "Unsupported Media Type")))]
+              (status = 400, description = "Bad Form Parameter", body = KheopsErrorBody),
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error (not an admin)", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found", body = KheopsErrorBody),
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody),
+              (status = 413, description = "Payload Too Large", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn update(
     state: State,
     req: HttpRequest,
@@ -111,9 +120,10 @@ pub async fn update(
 #[utoipa::path(delete, path = "/albums/{album_id}", tag = "kheops", operation_id = "kheops_delete_album", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path)),
     responses((status = 204, description = "Deleted with its memberships and capability tokens"),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error (not an admin)"),
-              (status = 404, description = "Album Not Found")))]
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error (not an admin)", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn delete(
     state: State,
     req: HttpRequest,
@@ -133,9 +143,11 @@ pub async fn delete(
     params(("album_id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
     responses((status = 200, description = "Members sorted by email, with is_admin; X-Total-Count", body = Vec<KheopsMember>,
                 headers(("X-Total-Count" = i64, description = "Members before limit and offset"))),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error (album-scope token)"),
-              (status = 404, description = "Album Not Found")))]
+              (status = 400, description = "Bad Query Parameter", body = KheopsErrorBody),
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error (album-scope token)", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found", body = KheopsErrorBody),
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
 pub async fn members(
     state: State,
     req: HttpRequest,
@@ -158,9 +170,10 @@ pub async fn members(
 #[utoipa::path(put, path = "/albums/{album_id}/users/{user}", tag = "kheops", operation_id = "kheops_add_album_member", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("user" = String, Path, description = "sub or email")),
     responses((status = 201, description = "A member (also when already one)"),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error"),
-              (status = 404, description = "Album Not Found; User Not Found")))]
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found; User Not Found", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn add_member(
     state: State,
     req: HttpRequest,
@@ -179,9 +192,10 @@ pub async fn add_member(
 #[utoipa::path(delete, path = "/albums/{album_id}/users/{user}", tag = "kheops", operation_id = "kheops_remove_album_member", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("user" = String, Path, description = "sub or email")),
     responses((status = 204, description = "Removed (the album goes when its last member leaves)"),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error"),
-              (status = 404, description = "Album Not Found; User Not Found")))]
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found; User Not Found", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn remove_member(
     state: State,
     req: HttpRequest,
@@ -200,9 +214,10 @@ pub async fn remove_member(
 #[utoipa::path(put, path = "/albums/{album_id}/users/{user}/admin", tag = "kheops", operation_id = "kheops_grant_album_admin", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("user" = String, Path, description = "sub or email")),
     responses((status = 204, description = "An admin (added as one if not a member)"),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error"),
-              (status = 404, description = "Album Not Found; User Not Found")))]
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found; User Not Found", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn grant_admin(
     state: State,
     req: HttpRequest,
@@ -221,9 +236,10 @@ pub async fn grant_admin(
 #[utoipa::path(delete, path = "/albums/{album_id}/users/{user}/admin", tag = "kheops", operation_id = "kheops_revoke_album_admin", security(("bearer" = []), ("basic" = [])),
     params(("album_id" = String, Path), ("user" = String, Path, description = "sub or email")),
     responses((status = 204, description = "Not an admin any more; their album tokens are revoked"),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error"),
-              (status = 404, description = "Album Not Found; User Not Found")))]
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found; User Not Found", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn revoke_admin(
     state: State,
     req: HttpRequest,

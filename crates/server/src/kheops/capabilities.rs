@@ -4,6 +4,8 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{web, HttpRequest, HttpResponse};
 use capabilities::tokens;
 
+use super::commands::{KheopsCapabilityForm, KheopsIntrospectForm};
+use super::error::KheopsErrorBody;
 use super::extract::{self, Body};
 use super::views::{KheopsCapability, KheopsIntrospection, KheopsNewCapability};
 use super::{listed, run, views, KheopsApiError};
@@ -15,14 +17,15 @@ fn no_store() -> CacheControl {
 }
 
 #[utoipa::path(post, path = "/capabilities", tag = "kheops", operation_id = "kheops_create_capability", security(("bearer" = []), ("basic" = [])),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = KheopsCapabilityForm, content_type = "application/x-www-form-urlencoded",
         description = "title, scope_type (user|album), album, read_permission, write_permission, download_permission, appropriate_permission, not_before_time, expiration_time"),
     responses((status = 201, description = "The token with its secret, shown this once (Cache-Control: no-store)", body = KheopsNewCapability),
-              (status = 400, description = "Bad Form Parameter / Bad Query Parameter"),
-              (status = 401, description = "Unauthorized; Not admin (album scope, member but not admin)"),
-              (status = 404, description = "Album Not Found"),
-              (status = 406, description = "Not Acceptable"),
-              (status = 415, description = "Unsupported Media Type")))]
+              (status = 400, description = "Bad Form Parameter / Bad Query Parameter", body = KheopsErrorBody),
+              (status = 401, description = "Unauthorized; Not admin (album scope, member but not admin)", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found", body = KheopsErrorBody),
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody),
+              (status = 413, description = "Payload Too Large", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn create(
     state: State,
     req: HttpRequest,
@@ -47,10 +50,11 @@ pub async fn create(
            ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
     responses((status = 200, description = "Tokens, newest first; X-Total-Count", body = Vec<KheopsCapability>,
                 headers(("X-Total-Count" = i64, description = "Tokens matching before limit and offset"))),
-              (status = 400, description = "Bad Query Parameter"),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error (album mode, not an admin)"),
-              (status = 404, description = "Album Not Found; User Not Found")))]
+              (status = 400, description = "Bad Query Parameter", body = KheopsErrorBody),
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error (album mode, not an admin)", body = KheopsErrorBody),
+              (status = 404, description = "Album Not Found; User Not Found", body = KheopsErrorBody),
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
 pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Ignored, true)?;
     let credential = extract::credential(&req)?;
@@ -66,9 +70,10 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Kheops
 #[utoipa::path(get, path = "/capabilities/{capability_id}", tag = "kheops", operation_id = "kheops_get_capability", security(("bearer" = []), ("basic" = [])),
     params(("capability_id" = String, Path)),
     responses((status = 200, description = "The token, without its secret", body = KheopsCapability),
-              (status = 401, description = "Unauthorized"),
-              (status = 403, description = "Authorization error (album-scope token)"),
-              (status = 404, description = "Not Found")))]
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 403, description = "Authorization error (album-scope token)", body = KheopsErrorBody),
+              (status = 404, description = "Not Found", body = KheopsErrorBody),
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
 pub async fn get(
     state: State,
     req: HttpRequest,
@@ -87,9 +92,10 @@ pub async fn get(
 #[utoipa::path(post, path = "/capabilities/{capability_id}/revoke", tag = "kheops", operation_id = "kheops_revoke_capability", security(("bearer" = []), ("basic" = [])),
     params(("capability_id" = String, Path)),
     responses((status = 200, description = "The token as it now is (a no-op when already revoked or expired)", body = KheopsCapability),
-              (status = 401, description = "Unauthorized"),
-              (status = 404, description = "Not Found"),
-              (status = 415, description = "Unsupported Media Type")))]
+              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              (status = 404, description = "Not Found", body = KheopsErrorBody),
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn revoke(
     state: State,
     req: HttpRequest,
@@ -106,9 +112,11 @@ pub async fn revoke(
 }
 
 #[utoipa::path(post, path = "/token/introspect", tag = "kheops", operation_id = "kheops_introspect_token",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=<secret>"),
+    request_body(content = KheopsIntrospectForm, content_type = "application/x-www-form-urlencoded", description = "token=<secret>"),
     responses((status = 200, description = "{\"active\":false}, or the active token's sub, scope, cap_token, album_id, exp, iat, nbf (Cache-Control: no-store)", body = KheopsIntrospection),
-              (status = 415, description = "Unsupported Media Type")))]
+              (status = 406, description = "Not Acceptable", body = KheopsErrorBody),
+              (status = 413, description = "Payload Too Large", body = KheopsErrorBody),
+              (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn introspect(
     state: State,
     req: HttpRequest,
