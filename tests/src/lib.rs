@@ -24,6 +24,7 @@ pub use serde_json::json;
 pub mod keyrock;
 pub mod kheops;
 pub mod routes;
+pub mod schema;
 pub mod time;
 pub mod world;
 

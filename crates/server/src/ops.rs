@@ -1,9 +1,9 @@
 //! The always-on endpoints of operations.md.
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::OpenApi;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::app::State;
 use crate::db;
@@ -26,24 +26,104 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     route::register(cfg, &routes(), "", "");
 }
 
+/// `/health`: always `ok` while the process runs.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Ok,
+}
+
+/// The `/health` body.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthBody {
+    pub status: HealthStatus,
+}
+
+/// `/ready`: `ready` (200) or `unavailable` (503).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadyStatus {
+    Ready,
+    Unavailable,
+}
+
+/// The `/ready` body.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadyBody {
+    pub status: ReadyStatus,
+}
+
+/// The `/version` body: Keyrock's version document plus Tessera's own. Fields in
+/// alphabetical order, as the body had when it was built as a `serde_json` map.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionBody {
+    pub keyrock: VersionKeyrock,
+    pub tessera: VersionTessera,
+}
+
+/// Keyrock's `/version` document, the shape its clients parse.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionKeyrock {
+    pub api: VersionApi,
+    /// Where the API is described: this server's `/openapi.json`.
+    pub doc: String,
+    /// Always null: no git hash is built in.
+    #[schema(required = true)]
+    pub git_hash: Option<String>,
+    #[schema(example = "2026-11-22")]
+    pub release_date: String,
+    /// `DDd HHh MMm SSs` since the server started.
+    #[schema(example = "00d 01h 02m 03s")]
+    pub uptime: String,
+    /// The Keyrock version Tessera answers as.
+    #[schema(example = "8.4.0")]
+    pub version: String,
+}
+
+/// The Keyrock API version and where it is served.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionApi {
+    pub link: String,
+    #[schema(example = "v1")]
+    pub version: String,
+}
+
+/// Tessera's own version.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionTessera {
+    pub version: String,
+}
+
 #[utoipa::path(get, path = "/health", tag = "operations", operation_id = "ops_health",
-    responses((status = 200, description = "The process runs", body = Object, example = json!({"status":"ok"}))))]
+    responses((status = 200, description = "The process runs", body = HealthBody, example = json!({"status":"ok"}))))]
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(HealthBody {
+        status: HealthStatus::Ok,
+    })
 }
 
 #[utoipa::path(get, path = "/ready", tag = "operations", operation_id = "ops_ready",
-    responses((status = 200, description = "The database answers", body = Object, example = json!({"status":"ready"})),
-              (status = 503, description = "The database does not answer")))]
+    responses((status = 200, description = "The database answers", body = ReadyBody, example = json!({"status":"ready"})),
+              (status = 503, description = "The database does not answer", body = ReadyBody, example = json!({"status":"unavailable"}))))]
 pub async fn ready(state: State) -> HttpResponse {
     let pool = state.pool.clone();
     let ok = db::blocking(move || Ok::<_, storage::StorageError>(pool.is_ready()))
         .await
         .unwrap_or(false);
     if ok {
-        HttpResponse::Ok().json(json!({"status": "ready"}))
+        HttpResponse::Ok().json(ReadyBody {
+            status: ReadyStatus::Ready,
+        })
     } else {
-        HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"}))
+        HttpResponse::ServiceUnavailable().json(ReadyBody {
+            status: ReadyStatus::Unavailable,
+        })
     }
 }
 
@@ -51,7 +131,7 @@ pub async fn ready(state: State) -> HttpResponse {
 const KEYROCK_COMPAT_VERSION: &str = "8.4.0";
 
 #[utoipa::path(get, path = "/version", tag = "operations", operation_id = "ops_version",
-    responses((status = 200, description = "Keyrock's version document plus Tessera's own", body = Object)))]
+    responses((status = 200, description = "Keyrock's version document plus Tessera's own", body = VersionBody)))]
 pub async fn version(state: State) -> HttpResponse {
     let uptime = state.started.elapsed().as_secs();
     let uptime = format!(
@@ -62,21 +142,27 @@ pub async fn version(state: State) -> HttpResponse {
         uptime % 60
     );
     let base = &state.public_url;
-    HttpResponse::Ok().json(json!({
-        "keyrock": {
-            "version": KEYROCK_COMPAT_VERSION,
-            "release_date": "2026-11-22",
-            "uptime": uptime,
-            "git_hash": null,
-            "doc": format!("{base}/openapi.json"),
-            "api": {"version": "v1", "link": format!("{base}/v1")},
+    HttpResponse::Ok().json(VersionBody {
+        keyrock: VersionKeyrock {
+            api: VersionApi {
+                link: format!("{base}/v1"),
+                version: "v1".to_owned(),
+            },
+            doc: format!("{base}/openapi.json"),
+            git_hash: None,
+            release_date: "2026-11-22".to_owned(),
+            uptime,
+            version: KEYROCK_COMPAT_VERSION.to_owned(),
         },
-        "tessera": {"version": env!("CARGO_PKG_VERSION")},
-    }))
+        tessera: VersionTessera {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+    })
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "ops_metrics",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
+               content_type = "text/plain; version=0.0.4; charset=utf-8")))]
 pub async fn metrics(state: State) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -84,7 +170,7 @@ pub async fn metrics(state: State) -> HttpResponse {
 }
 
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "ops_openapi",
-    responses((status = 200, description = "This document", body = Object)))]
+    responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok().json(document())
 }

@@ -7,8 +7,79 @@ use capabilities::albums::{AlbumForm, AlbumQuery, FLAG_PARAMS};
 use capabilities::params::{PageParams, Param};
 use capabilities::tokens::{CapabilityQuery, CreateCapability};
 use capabilities::KheopsError;
+use utoipa::ToSchema;
 
 use crate::http::params::Params;
+
+// The forms as `/openapi.json` describes them. They are schemas only: the form is read
+// by `KheopsParams` below (first occurrence wins, an empty value is absent, booleans in
+// any case), and the tests check that every documented field is one that is read.
+
+/// The form of `POST /albums` and `PATCH /albums/{album_id}`: `name` is required on
+/// create; on update absent fields are unchanged.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct KheopsAlbumForm {
+    /// 1 to 255 characters after trimming.
+    #[schema(nullable = false)]
+    name: Option<String>,
+    /// Up to 2048 characters.
+    #[schema(nullable = false)]
+    description: Option<String>,
+    #[schema(nullable = false)]
+    add_user: Option<bool>,
+    #[schema(nullable = false)]
+    download_series: Option<bool>,
+    #[schema(nullable = false)]
+    send_series: Option<bool>,
+    #[schema(nullable = false)]
+    delete_series: Option<bool>,
+    #[schema(nullable = false)]
+    add_series: Option<bool>,
+    #[schema(nullable = false)]
+    write_comments: Option<bool>,
+}
+
+/// The form of `POST /capabilities` (kheops.md 5.4).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct KheopsCapabilityForm {
+    /// Required, up to 255 characters.
+    #[schema(nullable = false)]
+    title: Option<String>,
+    /// Required: `user` or `album`.
+    #[schema(nullable = false, example = "album")]
+    scope_type: Option<String>,
+    /// The album id, for album scope.
+    #[schema(nullable = false)]
+    album: Option<String>,
+    #[schema(nullable = false)]
+    read_permission: Option<bool>,
+    #[schema(nullable = false)]
+    write_permission: Option<bool>,
+    /// Needs `read_permission`.
+    #[schema(nullable = false)]
+    download_permission: Option<bool>,
+    /// Needs `read_permission`.
+    #[schema(nullable = false)]
+    appropriate_permission: Option<bool>,
+    /// RFC 3339 with an offset; defaults to now.
+    #[schema(nullable = false, example = "2021-06-09T17:30:20Z")]
+    not_before_time: Option<String>,
+    /// RFC 3339 with an offset; defaults to the default lifetime.
+    #[schema(nullable = false, example = "2027-01-01T00:00:00Z")]
+    expiration_time: Option<String>,
+}
+
+/// The form of `POST /token/introspect`.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct KheopsIntrospectForm {
+    /// A capability secret; anything else is inactive.
+    #[schema(nullable = false)]
+    token: Option<String>,
+}
 
 /// Where the parameters came from: a refusal names the one KHEOPS names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,5 +214,63 @@ mod tests {
         );
         assert_eq!(q.non_negative("offset").unwrap(), Some(u64::MAX));
         assert!(matches!(p.non_negative("n"), Err(KheopsError::BadForm(_))));
+    }
+
+    /// The documented fields of a form schema: (name, is a boolean).
+    fn documented<T: ToSchema>() -> Vec<(String, bool)> {
+        use utoipa::openapi::schema::{Schema, SchemaType, Type};
+        use utoipa::openapi::RefOr;
+        let RefOr::T(Schema::Object(form)) = T::schema() else {
+            panic!("{} is not an inline object", T::name());
+        };
+        form.properties
+            .iter()
+            .map(|(name, property)| {
+                let boolean = matches!(property, RefOr::T(Schema::Object(o))
+                    if o.schema_type == SchemaType::Type(Type::Boolean));
+                (name.clone(), boolean)
+            })
+            .collect()
+    }
+
+    /// Each documented field, sent alone, changes what `read` makes of the form, each in
+    /// its own way; and there are as many as `fields` (the command's fields).
+    fn assert_every_field_is_read<T: ToSchema, C: std::fmt::Debug>(
+        read: impl Fn(&KheopsParams) -> C,
+        fields: usize,
+    ) {
+        let documented = documented::<T>();
+        assert_eq!(documented.len(), fields, "{}: {documented:?}", T::name());
+        let empty = format!("{:?}", read(&params(&[], Source::Form)));
+        let mut seen = std::collections::HashSet::new();
+        for (name, boolean) in &documented {
+            let value = if *boolean { "true" } else { "x" };
+            let read = format!("{:?}", read(&params(&[(name, value)], Source::Form)));
+            assert_ne!(
+                read,
+                empty,
+                "{}: '{name}' is documented but not read",
+                T::name()
+            );
+            assert!(
+                seen.insert(read),
+                "{}: '{name}' reads as another field",
+                T::name()
+            );
+        }
+    }
+
+    #[test]
+    fn the_documented_forms_are_the_forms_read() {
+        assert_every_field_is_read::<KheopsAlbumForm, _>(KheopsParams::album_form, 8);
+        let names: Vec<String> = documented::<KheopsAlbumForm>()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        for flag in FLAG_PARAMS {
+            assert!(names.iter().any(|n| n == flag), "{flag} not documented");
+        }
+        assert_every_field_is_read::<KheopsCapabilityForm, _>(KheopsParams::create_capability, 9);
+        assert_every_field_is_read::<KheopsIntrospectForm, _>(|p| p.text("token"), 1);
     }
 }

@@ -134,6 +134,7 @@ impl KheopsApiError {
 
 /// The KHEOPS error body (kheops.md 1.3).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct KheopsErrorBody {
     pub message: &'static str,
     pub detail: String,

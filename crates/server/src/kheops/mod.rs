@@ -9,7 +9,6 @@ mod extract;
 mod views;
 
 use actix_web::{web, HttpResponse};
-use serde_json::Value;
 use storage::DbConn;
 use time::OffsetDateTime;
 
@@ -85,9 +84,9 @@ where
 }
 
 /// A list answer: the array and its total before paging (kheops.md 1.3).
-fn listed(items: Vec<Value>, total: i64) -> HttpResponse {
+fn listed<T: serde::Serialize + utoipa::ToSchema>(items: &[T], total: i64) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("X-Total-Count", total.to_string()))
         .insert_header(("Access-Control-Expose-Headers", "X-Total-Count"))
-        .json(Value::Array(items))
+        .json(items)
 }
