@@ -38,3 +38,31 @@ bench concurrency="16" duration="10":
     for _ in $(seq 1 100); do curl -sf http://127.0.0.1:3901/health >/dev/null && break; sleep 0.1; done
     ./target/release/tessera-bench --base-url http://127.0.0.1:3901 --password "$password" \
       --concurrency {{concurrency}} --duration {{duration}} --markdown
+
+# Before/after in one run: the release server of git revision `rev` (built in a temporary
+# worktree) and of the working tree, alternated `rounds` times under the same load client.
+bench-compare rev rounds="2" concurrency="16" duration="10":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    old=$(mktemp -d)
+    git worktree add -q --detach "$old/src" {{rev}}
+    trap 'git worktree remove --force "$old/src"; rm -rf "$old"' EXIT
+    (cd "$old/src" && cargo build --release -q -p tessera-server --bin tessera)
+    cargo build --release -q -p tessera-server -p tessera-tests --bin tessera --bin tessera-bench
+    run() {
+      local bin=$1 label=$2 dir password
+      dir=$(mktemp -d); password=bench-$RANDOM$RANDOM
+      TESSERA_DATABASE_URL="sqlite://$dir/tessera.db" TESSERA_BIND=127.0.0.1:3901 \
+        TESSERA_ADMIN_PASSWORD="$password" TESSERA_LOG=warn "$bin" serve 2>"$dir/server.log" &
+      local server=$!
+      for _ in $(seq 1 100); do curl -sf http://127.0.0.1:3901/health >/dev/null && break; sleep 0.1; done
+      ./target/release/tessera-bench --base-url http://127.0.0.1:3901 --password "$password" \
+        --concurrency {{concurrency}} --duration {{duration}} --markdown | grep '^| [a-z]' | grep -v '^| scenario' | sed "s/^/| $label /"
+      kill $server; wait $server 2>/dev/null || true; rm -rf "$dir"
+    }
+    echo "| build | scenario | concurrency | duration | req/s | p50 ms | p99 ms | errors |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
+    for round in $(seq 1 {{rounds}}); do
+      run "$old/src/target/release/tessera" "before"
+      run ./target/release/tessera "after"
+    done
