@@ -23,6 +23,11 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
+# Schema-driven fuzzing, as CI runs it: schemathesis against a fresh debug server (docs/fuzzing.md).
+# Extra arguments go to `st run`, e.g. `just fuzz --include-operation-id keyrock_create_user`.
+fuzz *args:
+    bash .ci/schemathesis {{args}}
+
 # Release build, a fresh server on SQLite, and real concurrent HTTP load (see docs/benchmarks.md).
 bench concurrency="16" duration="10":
     #!/usr/bin/env bash
