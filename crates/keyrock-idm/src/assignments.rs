@@ -360,3 +360,6 @@ pub fn remove_role_from_organization(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;
