@@ -13,9 +13,12 @@ pub trait ErrorFormat: std::fmt::Display {
     /// The envelope's type: one `ToSchema` type per family, listed in `/openapi.json`.
     type Envelope: Serialize;
 
-    fn status(&self) -> StatusCode;
+    /// The status and the body of this failure.
+    fn outcome(&self) -> (StatusCode, Self::Envelope);
 
-    fn envelope(&self) -> Self::Envelope;
+    fn status(&self) -> StatusCode {
+        self.outcome().0
+    }
 
     /// Headers the family adds (the KHEOPS 401 challenges).
     fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
@@ -25,7 +28,7 @@ pub trait ErrorFormat: std::fmt::Display {
 
 /// The response for a family failure.
 pub fn render<E: ErrorFormat>(error: &E) -> HttpResponse {
-    let status = error.status();
+    let (status, envelope) = error.outcome();
     if status.is_server_error() {
         tracing::error!(error = %error, "request failed");
     }
@@ -37,7 +40,7 @@ pub fn render<E: ErrorFormat>(error: &E) -> HttpResponse {
     for (name, value) in error.headers() {
         response.append_header((name, value));
     }
-    response.json(error.envelope())
+    response.json(envelope)
 }
 
 /// The family's 404 for a path no resource has.
@@ -45,7 +48,9 @@ pub fn not_found<E: ErrorFormat + From<super::HttpError>>() -> HttpResponse {
     render(&E::from(super::HttpError::PathNotFound))
 }
 
-/// Implements actix's `ResponseError` for a family error through [`render`].
+/// Implements actix's `ResponseError` for a family error through [`render`]; with
+/// `domain = DomainError`, also `From<StorageError>` through the family's `Domain` variant
+/// (every domain error type has a `Storage` variant).
 macro_rules! family_error {
     ($error:ty) => {
         impl actix_web::ResponseError for $error {
@@ -55,6 +60,15 @@ macro_rules! family_error {
 
             fn error_response(&self) -> actix_web::HttpResponse {
                 $crate::http::error::render(self)
+            }
+        }
+    };
+    ($error:ident, domain = $domain:ident) => {
+        $crate::http::error::family_error!($error);
+
+        impl From<storage::StorageError> for $error {
+            fn from(e: storage::StorageError) -> Self {
+                $error::Domain($domain::Storage(e))
             }
         }
     };

@@ -20,12 +20,6 @@ pub enum ApiError {
     Http(#[from] HttpError),
 }
 
-impl From<StorageError> for ApiError {
-    fn from(e: StorageError) -> Self {
-        ApiError::Domain(KeyrockError::Storage(e))
-    }
-}
-
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
@@ -99,20 +93,15 @@ pub struct KeyrockErrorDetail {
 impl ErrorFormat for ApiError {
     type Envelope = KeyrockErrorBody;
 
-    fn status(&self) -> StatusCode {
-        self.parts().0
-    }
-
-    fn envelope(&self) -> KeyrockErrorBody {
+    fn outcome(&self) -> (StatusCode, KeyrockErrorBody) {
         let (status, title, message) = self.parts();
-        KeyrockErrorBody {
-            error: KeyrockErrorDetail {
-                message,
-                code: status.as_u16(),
-                title,
-            },
-        }
+        let error = KeyrockErrorDetail {
+            message,
+            code: status.as_u16(),
+            title,
+        };
+        (status, KeyrockErrorBody { error })
     }
 }
 
-family_error!(ApiError);
+family_error!(ApiError, domain = KeyrockError);

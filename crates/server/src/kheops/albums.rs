@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use capabilities::albums;
 
 use super::commands::KheopsAlbumForm;
-use super::error::KheopsErrorBody;
+use super::error::{KheopsErrorBody, KheopsRefusals};
 use super::extract::{self, Body};
 use super::views::{KheopsAlbum, KheopsAlbumFull, KheopsMember};
 use super::{listed, run, views, KheopsApiError};
@@ -15,9 +15,8 @@ use crate::app::State;
         description = "name (required), description and the six permission flags"),
     responses((status = 201, description = "The album; the caller is its admin", body = KheopsAlbumFull),
               (status = 400, description = "Bad Form Parameter", body = KheopsErrorBody),
-              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              KheopsRefusals,
               (status = 403, description = "Authorization error (album-scope token)", body = KheopsErrorBody),
-              (status = 406, description = "Not Acceptable", body = KheopsErrorBody),
               (status = 413, description = "Payload Too Large", body = KheopsErrorBody),
               (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn create(
@@ -42,9 +41,8 @@ pub async fn create(
     responses((status = 200, description = "The caller's albums; X-Total-Count", body = Vec<KheopsAlbumFull>,
                 headers(("X-Total-Count" = i64, description = "Albums matching before limit and offset"))),
               (status = 400, description = "Bad Query Parameter", body = KheopsErrorBody),
-              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
-              (status = 403, description = "Authorization error (album-scope token)", body = KheopsErrorBody),
-              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
+              KheopsRefusals,
+              (status = 403, description = "Authorization error (album-scope token)", body = KheopsErrorBody)))]
 pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Ignored, true)?;
     let credential = extract::credential(&req)?;
@@ -65,10 +63,9 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Kheops
     params(("album_id" = String, Path), ("includeUsers" = Option<bool>, Query)),
     responses((status = 200, description = "The album (reduced for album-scope tokens)", body = KheopsAlbum),
               (status = 400, description = "Bad Query Parameter", body = KheopsErrorBody),
-              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              KheopsRefusals,
               (status = 403, description = "Authorization error", body = KheopsErrorBody),
-              (status = 404, description = "Album Not Found", body = KheopsErrorBody),
-              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
+              (status = 404, description = "Album Not Found", body = KheopsErrorBody)))]
 pub async fn get(
     state: State,
     req: HttpRequest,
@@ -91,10 +88,9 @@ pub async fn get(
         description = "any of name, description and the six permission flags"),
     responses((status = 200, description = "The updated album", body = KheopsAlbumFull),
               (status = 400, description = "Bad Form Parameter", body = KheopsErrorBody),
-              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              KheopsRefusals,
               (status = 403, description = "Authorization error (not an admin)", body = KheopsErrorBody),
               (status = 404, description = "Album Not Found", body = KheopsErrorBody),
-              (status = 406, description = "Not Acceptable", body = KheopsErrorBody),
               (status = 413, description = "Payload Too Large", body = KheopsErrorBody),
               (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn update(
@@ -141,10 +137,9 @@ pub async fn delete(
     responses((status = 200, description = "Members sorted by email, with is_admin; X-Total-Count", body = Vec<KheopsMember>,
                 headers(("X-Total-Count" = i64, description = "Members before limit and offset"))),
               (status = 400, description = "Bad Query Parameter", body = KheopsErrorBody),
-              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              KheopsRefusals,
               (status = 403, description = "Authorization error (album-scope token)", body = KheopsErrorBody),
-              (status = 404, description = "Album Not Found", body = KheopsErrorBody),
-              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
+              (status = 404, description = "Album Not Found", body = KheopsErrorBody)))]
 pub async fn members(
     state: State,
     req: HttpRequest,

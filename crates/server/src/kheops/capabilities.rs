@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use capabilities::tokens;
 
 use super::commands::{KheopsCapabilityForm, KheopsIntrospectForm};
-use super::error::KheopsErrorBody;
+use super::error::{KheopsErrorBody, KheopsRefusals};
 use super::extract::{self, Body};
 use super::views::{KheopsCapability, KheopsIntrospection, KheopsNewCapability};
 use super::{listed, run, views, KheopsApiError};
@@ -51,10 +51,9 @@ pub async fn create(
     responses((status = 200, description = "Tokens, newest first; X-Total-Count", body = Vec<KheopsCapability>,
                 headers(("X-Total-Count" = i64, description = "Tokens matching before limit and offset"))),
               (status = 400, description = "Bad Query Parameter", body = KheopsErrorBody),
-              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              KheopsRefusals,
               (status = 403, description = "Authorization error (album mode, not an admin)", body = KheopsErrorBody),
-              (status = 404, description = "Album Not Found; User Not Found", body = KheopsErrorBody),
-              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
+              (status = 404, description = "Album Not Found; User Not Found", body = KheopsErrorBody)))]
 pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, KheopsApiError> {
     extract::negotiate(&req, Body::Ignored, true)?;
     let credential = extract::credential(&req)?;
@@ -70,10 +69,9 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Kheops
 #[utoipa::path(get, path = "/capabilities/{capability_id}", tag = "kheops", operation_id = "kheops_get_capability", security(("bearer" = []), ("basic" = [])),
     params(("capability_id" = String, Path)),
     responses((status = 200, description = "The token, without its secret", body = KheopsCapability),
-              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              KheopsRefusals,
               (status = 403, description = "Authorization error (album-scope token)", body = KheopsErrorBody),
-              (status = 404, description = "Not Found", body = KheopsErrorBody),
-              (status = 406, description = "Not Acceptable", body = KheopsErrorBody)))]
+              (status = 404, description = "Not Found", body = KheopsErrorBody)))]
 pub async fn get(
     state: State,
     req: HttpRequest,
@@ -92,9 +90,8 @@ pub async fn get(
 #[utoipa::path(post, path = "/capabilities/{capability_id}/revoke", tag = "kheops", operation_id = "kheops_revoke_capability", security(("bearer" = []), ("basic" = [])),
     params(("capability_id" = String, Path)),
     responses((status = 200, description = "The token as it now is (a no-op when already revoked or expired)", body = KheopsCapability),
-              (status = 401, description = "Unauthorized", body = KheopsErrorBody),
+              KheopsRefusals,
               (status = 404, description = "Not Found", body = KheopsErrorBody),
-              (status = 406, description = "Not Acceptable", body = KheopsErrorBody),
               (status = 415, description = "Unsupported Media Type", body = KheopsErrorBody)))]
 pub async fn revoke(
     state: State,

@@ -25,12 +25,6 @@ pub enum KheopsApiError {
     Http(#[from] HttpError),
 }
 
-impl From<StorageError> for KheopsApiError {
-    fn from(e: StorageError) -> Self {
-        KheopsApiError::Domain(KheopsError::Storage(e))
-    }
-}
-
 impl KheopsApiError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         use KheopsError as E;
@@ -132,6 +126,17 @@ impl KheopsApiError {
     }
 }
 
+/// The two refusals every authenticated KHEOPS route that answers JSON can give before its
+/// own rules, listed once for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum KheopsRefusals {
+    #[response(status = 401, description = "Unauthorized")]
+    Unauthorized(KheopsErrorBody),
+    #[response(status = 406, description = "Not Acceptable")]
+    NotAcceptable(KheopsErrorBody),
+}
+
 /// The KHEOPS error body (kheops.md 1.3).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -143,13 +148,9 @@ pub struct KheopsErrorBody {
 impl ErrorFormat for KheopsApiError {
     type Envelope = KheopsErrorBody;
 
-    fn status(&self) -> StatusCode {
-        self.parts().0
-    }
-
-    fn envelope(&self) -> KheopsErrorBody {
-        let (_, message, detail) = self.parts();
-        KheopsErrorBody { message, detail }
+    fn outcome(&self) -> (StatusCode, KheopsErrorBody) {
+        let (status, message, detail) = self.parts();
+        (status, KheopsErrorBody { message, detail })
     }
 
     fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
@@ -163,4 +164,4 @@ impl ErrorFormat for KheopsApiError {
     }
 }
 
-family_error!(KheopsApiError);
+family_error!(KheopsApiError, domain = KheopsError);
