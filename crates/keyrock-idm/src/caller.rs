@@ -28,3 +28,6 @@ pub fn authenticate(
         Err(ResolveError::Auth(e)) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -147,3 +147,6 @@ pub fn delete(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;

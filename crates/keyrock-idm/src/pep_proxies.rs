@@ -129,3 +129,6 @@ pub fn delete(conn: &mut DbConn, caller: &UserPrincipal, app_id: &str) -> Result
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;

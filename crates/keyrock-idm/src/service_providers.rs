@@ -33,3 +33,6 @@ pub fn configs(
         total_applications: authz::count_applications(conn)?,
     })
 }
+
+#[cfg(test)]
+mod tests;

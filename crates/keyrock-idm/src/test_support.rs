@@ -32,3 +32,16 @@ pub fn user(pool: &Pool, name: &str, admin: bool) -> UserPrincipal {
 pub fn message<T: std::fmt::Debug>(result: Result<T, crate::KeyrockError>) -> String {
     result.expect_err("expected a refusal").to_string()
 }
+
+/// An application created by `owner` (who becomes its provider), by id.
+pub fn app(conn: &mut storage::DbConn, owner: &UserPrincipal, name: &str) -> String {
+    let cmd = crate::applications::NewApplication {
+        name: crate::Given::Value(name.to_owned()),
+        redirect_uri: crate::Given::Value("http://localhost/cb".to_owned()),
+        ..Default::default()
+    };
+    crate::applications::create(conn, owner, &cmd.into(), OffsetDateTime::now_utc())
+        .expect("application")
+        .0
+        .id
+}

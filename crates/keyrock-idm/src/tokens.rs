@@ -313,3 +313,6 @@ pub fn delete(
     api_tokens::revoke(conn, &subject)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -125,3 +125,6 @@ pub fn remove(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;
