@@ -208,9 +208,11 @@ pub fn register<E, M>(cfg: &mut web::ServiceConfig, table: &[Route<E, M>], from:
 where
     E: From<HttpError> + ResponseError + 'static,
 {
+    // A mount is a scope: the router then tests one prefix, not every route of the mount,
+    // before the routes that follow it (an unmatched path under it falls to the App's 404).
     let mut resources: Vec<(String, Option<Res<E>>)> = Vec::new();
     for route in table {
-        let path = mounted(&route.path, from, mount);
+        let path = mounted(&route.path, from, "");
         let index = match resources.iter().position(|(p, _)| *p == path) {
             Some(i) => i,
             None => {
@@ -222,8 +224,14 @@ where
             resources[index].1 = Some((route.attach)(res));
         }
     }
-    for res in resources.into_iter().filter_map(|(_, res)| res) {
-        cfg.service(res);
+    let resources = resources.into_iter().filter_map(|(_, res)| res);
+    if mount.is_empty() {
+        for res in resources {
+            cfg.service(res);
+        }
+    } else {
+        let scope = resources.fold(web::scope(mount), |scope, res| scope.service(res));
+        cfg.service(scope);
     }
 }
 
