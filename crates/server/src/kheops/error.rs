@@ -27,63 +27,8 @@ pub enum KheopsApiError {
 
 impl KheopsApiError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
-        use KheopsError as E;
-        let (status, message, detail): (StatusCode, &'static str, &str) = match self {
-            KheopsApiError::Domain(e) => match e {
-                E::MalformedCredentials => (
-                    StatusCode::UNAUTHORIZED,
-                    "Unauthorized",
-                    "Missing or malformed Authorization header",
-                ),
-                E::InvalidCredential => (
-                    StatusCode::UNAUTHORIZED,
-                    "Unauthorized",
-                    "The token is not valid",
-                ),
-                E::CapabilityNotAllowed => (
-                    StatusCode::UNAUTHORIZED,
-                    "Unauthorized",
-                    "The bearer token is not valid for access to capability resources",
-                ),
-                E::NotAdmin => (
-                    StatusCode::UNAUTHORIZED,
-                    "Not admin",
-                    "Only an admin can generate a capability token for an album",
-                ),
-                E::BadForm(d) => (StatusCode::BAD_REQUEST, "Bad Form Parameter", d.as_str()),
-                E::BadQuery(d) => (StatusCode::BAD_REQUEST, "Bad Query Parameter", d.as_str()),
-                E::AlbumNotFound => (
-                    StatusCode::NOT_FOUND,
-                    "Album Not Found",
-                    "The album does not exist or you don't have access",
-                ),
-                E::UserUnknown => (
-                    StatusCode::NOT_FOUND,
-                    "User Not Found",
-                    "The user is unknown",
-                ),
-                E::UserNotMember => (
-                    StatusCode::NOT_FOUND,
-                    "User Not Found",
-                    "The user is not a member of the album",
-                ),
-                E::CapabilityNotFound => (
-                    StatusCode::NOT_FOUND,
-                    "Not Found",
-                    "Capability token not found",
-                ),
-                E::Forbidden(d) => (StatusCode::FORBIDDEN, "Authorization error", d),
-                E::Storage(StorageError::Unavailable(_)) => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Service Unavailable",
-                    "The database did not answer in time",
-                ),
-                E::Storage(_) | E::Internal(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal Server Error",
-                    "Internal error",
-                ),
-            },
+        let (status, message, detail) = match self {
+            KheopsApiError::Domain(e) => domain_parts(e),
             KheopsApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported Media Type",
@@ -94,35 +39,102 @@ impl KheopsApiError {
                 "Not Acceptable",
                 "This resource only produces application/json",
             ),
-            KheopsApiError::Http(e) => match e {
-                HttpError::PayloadTooLarge => (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "Payload Too Large",
-                    "Request body too large",
-                ),
-                HttpError::MethodNotAllowed => (
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "Method Not Allowed",
-                    "This method is not served on this path",
-                ),
-                HttpError::PathNotFound => (
-                    StatusCode::NOT_FOUND,
-                    "Not Found",
-                    "This path is not served",
-                ),
-                HttpError::BodyTimeout => (
-                    StatusCode::REQUEST_TIMEOUT,
-                    "Request Timeout",
-                    "The request body was not received in time",
-                ),
-                HttpError::BodyUnreadable => (
-                    StatusCode::BAD_REQUEST,
-                    "Bad Form Parameter",
-                    "The request body could not be read",
-                ),
-            },
+            KheopsApiError::Http(e) => http_parts(e),
         };
         (status, message, detail.to_owned())
+    }
+}
+
+type Parts<'a> = (StatusCode, &'static str, &'a str);
+
+/// KHEOPS's answer to each domain outcome (kheops.md 11).
+fn domain_parts(e: &KheopsError) -> Parts<'_> {
+    use KheopsError as E;
+    match e {
+        E::MalformedCredentials => (
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Missing or malformed Authorization header",
+        ),
+        E::InvalidCredential => (
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "The token is not valid",
+        ),
+        E::CapabilityNotAllowed => (
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "The bearer token is not valid for access to capability resources",
+        ),
+        E::NotAdmin => (
+            StatusCode::UNAUTHORIZED,
+            "Not admin",
+            "Only an admin can generate a capability token for an album",
+        ),
+        E::BadForm(d) => (StatusCode::BAD_REQUEST, "Bad Form Parameter", d.as_str()),
+        E::BadQuery(d) => (StatusCode::BAD_REQUEST, "Bad Query Parameter", d.as_str()),
+        E::AlbumNotFound => (
+            StatusCode::NOT_FOUND,
+            "Album Not Found",
+            "The album does not exist or you don't have access",
+        ),
+        E::UserUnknown => (
+            StatusCode::NOT_FOUND,
+            "User Not Found",
+            "The user is unknown",
+        ),
+        E::UserNotMember => (
+            StatusCode::NOT_FOUND,
+            "User Not Found",
+            "The user is not a member of the album",
+        ),
+        E::CapabilityNotFound => (
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "Capability token not found",
+        ),
+        E::Forbidden(d) => (StatusCode::FORBIDDEN, "Authorization error", d),
+        E::Storage(StorageError::Unavailable(_)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            "The database did not answer in time",
+        ),
+        E::Storage(_) | E::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            "Internal error",
+        ),
+    }
+}
+
+/// KHEOPS's answer to each failure the kit detects.
+fn http_parts(e: &HttpError) -> Parts<'static> {
+    match e {
+        HttpError::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Payload Too Large",
+            "Request body too large",
+        ),
+        HttpError::MethodNotAllowed => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed",
+            "This method is not served on this path",
+        ),
+        HttpError::PathNotFound => (
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "This path is not served",
+        ),
+        HttpError::BodyTimeout => (
+            StatusCode::REQUEST_TIMEOUT,
+            "Request Timeout",
+            "The request body was not received in time",
+        ),
+        HttpError::BodyUnreadable => (
+            StatusCode::BAD_REQUEST,
+            "Bad Form Parameter",
+            "The request body could not be read",
+        ),
     }
 }
 
