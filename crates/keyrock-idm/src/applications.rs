@@ -83,6 +83,9 @@ pub struct NewApplication {
     pub token_types: Given<Vec<String>>,
 }
 
+/// Members of the `application` object a PATCH may not name (keyrock.md 4.2).
+pub const READ_ONLY_FIELDS: [&str; 3] = ["id", "secret", "response_type"];
+
 /// What `PATCH /v1/applications/{app}` asks to change.
 #[derive(Debug, Clone, Default)]
 pub struct ApplicationChanges {

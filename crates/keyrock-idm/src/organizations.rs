@@ -68,6 +68,9 @@ fn owned(
 const MISSING_WRAPPER: KeyrockError =
     KeyrockError::Invalid("Missing parameter organization in body request");
 
+/// Members of the `organization` object a PATCH may not name (keyrock.md 4.4).
+pub const READ_ONLY_FIELDS: [&str; 1] = ["id"];
+
 /// The `organization` object of a create or PATCH request.
 #[derive(Debug, Clone, Default)]
 pub struct OrganizationFields {

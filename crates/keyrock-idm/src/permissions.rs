@@ -109,6 +109,9 @@ fn by_id_descending(mut list: Vec<Permission>) -> Vec<Permission> {
 const MISSING_WRAPPER: KeyrockError =
     KeyrockError::Invalid("Missing parameter permission in body request");
 
+/// Members of the `permission` object a PATCH may not name (keyrock.md 4.6).
+pub const READ_ONLY_FIELDS: [&str; 2] = ["id", "is_internal"];
+
 /// The `permission` object of a create or PATCH request. Text fields carry numbers and
 /// booleans in their JSON spelling (Keyrock's ORM coerced them the same way).
 #[derive(Debug, Clone, Default)]

@@ -44,6 +44,9 @@ pub fn find_in_application(
 const MISSING_WRAPPER: KeyrockError =
     KeyrockError::Invalid("Missing parameter role in body request");
 
+/// Members of the `role` object a PATCH may not name (keyrock.md 4.5).
+pub const READ_ONLY_FIELDS: [&str; 2] = ["id", "is_internal"];
+
 /// The `role` object of a create or PATCH request.
 #[derive(Debug, Clone, Default)]
 pub struct RoleFields {

@@ -45,3 +45,8 @@ pub fn app(conn: &mut storage::DbConn, owner: &UserPrincipal, name: &str) -> Str
         .0
         .id
 }
+
+/// A text member sent with a value.
+pub fn text(s: &str) -> crate::Given<String> {
+    crate::Given::Value(s.to_owned())
+}

@@ -162,6 +162,9 @@ pub fn delete(conn: &mut DbConn, caller: &UserPrincipal, id: &str) -> Result<(),
     })
 }
 
+/// Members of the `user` object a PATCH may not name (keyrock.md 4.3).
+pub const READ_ONLY_FIELDS: [&str; 1] = ["id"];
+
 /// The `user` object of `PATCH /v1/users/{id}`. `admin` and `enabled` are not part of it:
 /// they are ignored (decision 23).
 #[derive(Debug, Clone, Default)]

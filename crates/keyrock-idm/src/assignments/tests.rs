@@ -2,15 +2,8 @@
 //! without HTTP.
 
 use super::*;
-use crate::applications::{self, NewApplication};
-use crate::input::Given;
 use crate::roles::{self, RoleFields};
-use crate::test_support::{message, pool, user};
-use time::OffsetDateTime;
-
-fn text(s: &str) -> Given<String> {
-    Given::Value(s.to_owned())
-}
+use crate::test_support::{app, message, pool, text, user};
 
 fn role(conn: &mut DbConn, owner: &UserPrincipal, app: &str, name: &str) -> String {
     let fields = RoleFields {
@@ -29,14 +22,7 @@ fn assignments_check_in_order_and_follow_the_changeable_role_rules() {
     let dave = user(&pool, "dave", false);
     let eve = user(&pool, "eve", false);
     let conn = &mut pool.get().unwrap();
-    let cmd = NewApplication {
-        name: text("app"),
-        redirect_uri: text("http://localhost"),
-        ..Default::default()
-    };
-    let (app, _) =
-        applications::create(conn, &alice, &cmd.into(), OffsetDateTime::now_utc()).unwrap();
-    let app = app.id;
+    let app = app(conn, &alice, "app");
     let r1 = role(conn, &alice, &app, "r1");
     // A custom role carrying only permission 6: "assign only public owned roles".
     let r6 = role(conn, &alice, &app, "r6");

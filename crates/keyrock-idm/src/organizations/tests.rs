@@ -1,9 +1,5 @@
 use super::*;
-use crate::test_support::{message, pool, user};
-
-fn text(s: &str) -> Given<String> {
-    Given::Value(s.to_owned())
-}
+use crate::test_support::{message, pool, text, user};
 
 #[test]
 fn create_and_update_check_in_keyrock_order() {

@@ -1,22 +1,5 @@
 use super::*;
-use crate::applications::{self, NewApplication};
-use crate::test_support::{message, pool, user};
-use time::OffsetDateTime;
-
-fn text(s: &str) -> Given<String> {
-    Given::Value(s.to_owned())
-}
-
-fn app(conn: &mut DbConn, owner: &UserPrincipal) -> String {
-    let cmd = NewApplication {
-        name: text("app"),
-        redirect_uri: text("http://localhost"),
-        ..Default::default()
-    };
-    let (app, _) =
-        applications::create(conn, owner, &cmd.into(), OffsetDateTime::now_utc()).unwrap();
-    app.id
-}
+use crate::test_support::{app, message, pool, text, user};
 
 /// Fields that break every rule at once; each step of the test repairs the first.
 fn all_wrong() -> PermissionFields {
@@ -36,7 +19,7 @@ fn create_checks_rules_one_to_nine_in_order() {
     let pool = pool();
     let alice = user(&pool, "alice", false);
     let mut conn = pool.get().unwrap();
-    let app = app(&mut conn, &alice);
+    let app = app(&mut conn, &alice, "app");
     let mut create =
         |cmd: PermissionFields, level| message(create(&mut conn, &alice, &app, &cmd.into(), level));
     let mut cmd = all_wrong();
@@ -92,7 +75,7 @@ fn update_checks_after_authorization_and_keeps_internal_permissions() {
     let alice = user(&pool, "alice", false);
     let bob = user(&pool, "bob", false);
     let mut conn = pool.get().unwrap();
-    let app = app(&mut conn, &alice);
+    let app = app(&mut conn, &alice, "app");
     let base = PermissionFields {
         name: text("p"),
         action: text("GET"),
@@ -142,7 +125,7 @@ fn update_applies_action_and_resource_only_as_a_pair_and_reports_changes() {
     let pool = pool();
     let alice = user(&pool, "alice", false);
     let mut conn = pool.get().unwrap();
-    let app = app(&mut conn, &alice);
+    let app = app(&mut conn, &alice, "app");
     let base = PermissionFields {
         name: text("p"),
         action: text("GET"),

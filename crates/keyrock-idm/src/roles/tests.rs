@@ -1,22 +1,5 @@
 use super::*;
-use crate::applications::{self, NewApplication};
-use crate::test_support::{message, pool, user};
-use time::OffsetDateTime;
-
-fn text(s: &str) -> Given<String> {
-    Given::Value(s.to_owned())
-}
-
-fn app(conn: &mut DbConn, owner: &UserPrincipal) -> String {
-    let cmd = NewApplication {
-        name: text("app"),
-        redirect_uri: text("http://localhost"),
-        ..Default::default()
-    };
-    let (app, _) =
-        applications::create(conn, owner, &cmd.into(), OffsetDateTime::now_utc()).unwrap();
-    app.id
-}
+use crate::test_support::{app, message, pool, text, user};
 
 #[test]
 fn create_and_update_check_in_keyrock_order() {
@@ -24,7 +7,7 @@ fn create_and_update_check_in_keyrock_order() {
     let alice = user(&pool, "alice", false);
     let bob = user(&pool, "bob", false);
     let mut conn = pool.get().unwrap();
-    let app = app(&mut conn, &alice);
+    let app = app(&mut conn, &alice, "app");
     let empty = RoleFields {
         name: text(""),
         sets_read_only: true,
@@ -79,7 +62,7 @@ fn update_reports_a_changed_name_only_when_it_differs() {
     let pool = pool();
     let alice = user(&pool, "alice", false);
     let mut conn = pool.get().unwrap();
-    let app = app(&mut conn, &alice);
+    let app = app(&mut conn, &alice, "app");
     let named = |n: &str| {
         Given::Value(RoleFields {
             name: text(n),

@@ -2,11 +2,11 @@
 //! read here (which member, which JSON type); every rule about values, and the order of
 //! Keyrock's messages, is the domain's.
 
-use keyrock_idm::applications::{ApplicationChanges, NewApplication};
-use keyrock_idm::organizations::OrganizationFields;
-use keyrock_idm::permissions::PermissionFields;
-use keyrock_idm::roles::RoleFields;
-use keyrock_idm::users::{CreateUser, JsonText, UpdateUser};
+use keyrock_idm::applications::{self, ApplicationChanges, NewApplication};
+use keyrock_idm::organizations::{self, OrganizationFields};
+use keyrock_idm::permissions::{self, PermissionFields};
+use keyrock_idm::roles::{self, RoleFields};
+use keyrock_idm::users::{self, CreateUser, JsonText, UpdateUser};
 use keyrock_idm::Given;
 use serde_json::{Map, Value};
 
@@ -107,14 +107,14 @@ pub fn application_changes(body: &Value) -> Given<ApplicationChanges> {
         scope: text_or_list(o, "scope"),
         grant_types: list_strings(o, "grant_type"),
         token_types: only_strings(o, "token_types"),
-        sets_read_only: any_sent(o, &["id", "secret", "response_type"]),
+        sets_read_only: any_sent(o, &applications::READ_ONLY_FIELDS),
     })
 }
 
 pub fn role(body: &Value) -> Given<RoleFields> {
     wrapped(body, "role", |o| RoleFields {
         name: text(o, "name"),
-        sets_read_only: any_sent(o, &["id", "is_internal"]),
+        sets_read_only: any_sent(o, &roles::READ_ONLY_FIELDS),
     })
 }
 
@@ -123,7 +123,7 @@ pub fn organization(body: &Value) -> Given<OrganizationFields> {
         name: text(o, "name"),
         description: text(o, "description"),
         website: text(o, "website"),
-        sets_id: any_sent(o, &["id"]),
+        sets_id: any_sent(o, &organizations::READ_ONLY_FIELDS),
     })
 }
 
@@ -140,7 +140,7 @@ pub fn permission(body: &Value) -> Given<PermissionFields> {
         regex_entity_ids: spelled(o, "regex_entity_ids"),
         regex_attributes: spelled(o, "regex_attributes"),
         regex_types: spelled(o, "regex_types"),
-        sets_read_only: any_sent(o, &["id", "is_internal"]),
+        sets_read_only: any_sent(o, &permissions::READ_ONLY_FIELDS),
     })
 }
 
@@ -163,7 +163,7 @@ pub fn new_user(body: &Value) -> Given<CreateUser> {
 
 pub fn user_changes(body: &Value) -> Given<UpdateUser> {
     wrapped(body, "user", |o| UpdateUser {
-        sets_id: any_sent(o, &["id"]),
+        sets_id: any_sent(o, &users::READ_ONLY_FIELDS),
         username: text(o, "username"),
         email: text(o, "email"),
         password: text(o, "password"),

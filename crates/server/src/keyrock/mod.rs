@@ -143,8 +143,10 @@ impl RouteMeta for Option<Operation> {
 
 /// Whether `path` belongs to this family (for the family's own 404).
 pub fn serves(path: &str) -> bool {
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    ["v1", "v3", "oauth2", "user"].contains(&first)
+    let first = path.split('/').find(|s| !s.is_empty()).unwrap_or("");
+    let mounted = MOUNTS.iter().any(|m| m.trim_start_matches('/') == first);
+    // `/oauth2` and `/user` belong to the family before their routes are served.
+    mounted || ["oauth2", "user"].contains(&first)
 }
 
 /// The links of `GET /v1`.
