@@ -58,8 +58,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Whether `path` belongs to this family (for the family's own 404).
 pub fn serves(path: &str) -> bool {
     let path = path.strip_prefix("/api").unwrap_or(path);
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    ["capabilities", "albums", "token"].contains(&first)
+    let first = path.split('/').find(|s| !s.is_empty()).unwrap_or("");
+    // The first segments of the family's own routes: a new resource is owned at once.
+    !first.is_empty()
+        && routes()
+            .iter()
+            .any(|r| r.path.split('/').find(|s| !s.is_empty()) == Some(first))
 }
 
 /// Resolves the credential and runs the domain operation with the principal, on one
