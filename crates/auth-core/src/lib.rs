@@ -6,10 +6,12 @@
 //! - [`jwt`]: HS256 issue/verify helpers.
 //! - [`users`]: user accounts in the shared store.
 //! - [`api_tokens`]: Keyrock API tokens, stored by digest.
+//! - [`oauth`]: OAuth2 codes, access and refresh tokens, stored by digest.
 //! - [`principal`]: the one resolver from a presented bearer credential to a [`Principal`].
 
 pub mod api_tokens;
 pub mod jwt;
+pub mod oauth;
 pub mod password;
 pub mod principal;
 pub mod secrets;

@@ -193,6 +193,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_authorization_codes (digest) {
+        digest -> Text,
+        oauth_client_id -> Text,
+        user_id -> Text,
+        scope -> Text,
+        redirect_uri -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        expires_at -> Timestamp,
+        used -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_refresh_tokens (digest) {
+        digest -> Text,
+        oauth_client_id -> Text,
+        user_id -> Nullable<Text>,
+        iot_agent_id -> Nullable<Text>,
+        scope -> Text,
+        expires_at -> Timestamp,
+        code_digest -> Nullable<Text>,
+        revoked -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_access_tokens (digest) {
+        digest -> Text,
+        oauth_client_id -> Text,
+        user_id -> Nullable<Text>,
+        iot_agent_id -> Nullable<Text>,
+        scope -> Text,
+        expires_at -> Nullable<Timestamp>,
+        refresh_digest -> Nullable<Text>,
+        code_digest -> Nullable<Text>,
+        revoked -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    server_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_authorized_applications (user_id, oauth_client_id) {
+        user_id -> Text,
+        oauth_client_id -> Text,
+        shared_attributes -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     oauth_clients,
@@ -209,4 +272,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     albums,
     album_users,
     capabilities,
+    oauth_authorization_codes,
+    oauth_refresh_tokens,
+    oauth_access_tokens,
+    server_keys,
+    user_authorized_applications,
 );
