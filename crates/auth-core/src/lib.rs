@@ -17,7 +17,7 @@ pub mod principal;
 pub mod secrets;
 pub mod users;
 
-pub use principal::{resolve, Principal, ResolveError, UserPrincipal};
+pub use principal::{resolve, resolve_api_token, Principal, ResolveError, UserPrincipal};
 
 use storage::StorageError;
 

@@ -312,6 +312,8 @@ pub struct NewTokens<'a> {
     pub client_id: &'a str,
     pub subject: &'a Subject,
     pub scope: &'a [String],
+    /// Store an opaque access token (a JWT access token is not stored, keyrock.md 7).
+    pub opaque_access: bool,
     /// `None`: a permanent access token.
     pub access_expires_at: Option<OffsetDateTime>,
     /// `Some`: also issue a refresh token expiring then.
@@ -323,11 +325,13 @@ pub struct NewTokens<'a> {
 /// Plaintexts of freshly issued tokens, shown this once.
 #[derive(Debug, Clone)]
 pub struct IssuedTokens {
-    pub access_token: String,
+    /// `None` when no opaque access token was asked for.
+    pub access_token: Option<String>,
     pub refresh_token: Option<String>,
 }
 
-/// Stores an access token (and a refresh token, when asked) and returns the plaintexts.
+/// Stores an opaque access token and a refresh token, each when asked, and returns the
+/// plaintexts.
 pub fn issue_tokens(
     conn: &mut DbConn,
     new: &NewTokens<'_>,
@@ -355,6 +359,12 @@ pub fn issue_tokens(
         }
         None => None,
     };
+    if !new.opaque_access {
+        return Ok(IssuedTokens {
+            access_token: None,
+            refresh_token,
+        });
+    }
     let access_token = random_hex(TOKEN_CHARS);
     diesel::insert_into(oauth_access_tokens::table)
         .values((
@@ -371,7 +381,7 @@ pub fn issue_tokens(
         ))
         .execute(conn)?;
     Ok(IssuedTokens {
-        access_token,
+        access_token: Some(access_token),
         refresh_token,
     })
 }

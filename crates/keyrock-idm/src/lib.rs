@@ -12,6 +12,7 @@ pub mod caller;
 mod error;
 pub mod input;
 pub mod iot_agents;
+pub mod oauth;
 pub mod organizations;
 pub mod pep_proxies;
 pub mod permissions;

@@ -138,51 +138,93 @@ fn check_password(
 ) -> Result<TokenOwner, KeyrockError> {
     match candidate {
         Candidate::User(user) => {
-            let Some(hash) = user.password_hash.as_deref() else {
-                hasher.verify_dummy(password);
+            if !verify_user_password(pool, hasher, &user, password)? || !user.enabled {
                 return Err(INVALID_LOGIN);
-            };
-            let stored = StoredPassword::classify(hash, user.password_salt.as_deref());
-            if !hasher.verify(password, &stored) || !user.enabled {
-                return Err(INVALID_LOGIN);
-            }
-            if stored.is_legacy() {
-                // Legacy Keyrock hashes are replaced by bcrypt on the first successful login.
-                let upgraded = hasher.hash(password)?;
-                let mut conn = pool.get()?;
-                users::set_password_hash(&mut conn, &user.id, &upgraded)?;
             }
             Ok(TokenOwner::User(user.id))
         }
         Candidate::PepProxy { id, digest, salt } => {
-            let matches = match salt.as_deref() {
-                Some(salt) => hasher.verify(
-                    password,
-                    &StoredPassword::LegacyKeyrock {
-                        hash: &digest,
-                        salt: Some(salt),
-                    },
-                ),
-                None => constant_time_eq(sha256_hex(password).as_bytes(), digest.as_bytes()),
-            };
-            if !matches {
-                return Err(KeyrockError::Unauthenticated("Invalid id or password"));
+            match verify_generated_secret(hasher, &digest, salt.as_deref(), password) {
+                SecretCheck::Wrong => Err(KeyrockError::Unauthenticated("Invalid id or password")),
+                SecretCheck::Right => Ok(TokenOwner::PepProxy(id)),
+                SecretCheck::RightLegacy => {
+                    let mut conn = pool.get()?;
+                    diesel::update(pep_proxies::table.filter(pep_proxies::id.eq(&id)))
+                        .set((
+                            pep_proxies::password_digest.eq(sha256_hex(password)),
+                            pep_proxies::password_salt.eq(None::<String>),
+                        ))
+                        .execute(&mut *conn)?;
+                    Ok(TokenOwner::PepProxy(id))
+                }
             }
-            if salt.is_some() {
-                let mut conn = pool.get()?;
-                diesel::update(pep_proxies::table.filter(pep_proxies::id.eq(&id)))
-                    .set((
-                        pep_proxies::password_digest.eq(sha256_hex(password)),
-                        pep_proxies::password_salt.eq(None::<String>),
-                    ))
-                    .execute(&mut *conn)?;
-            }
-            Ok(TokenOwner::PepProxy(id))
         }
         Candidate::Nobody => {
             hasher.verify_dummy(password);
             Err(INVALID_LOGIN)
         }
+    }
+}
+
+/// Whether `password` is the user's. A legacy Keyrock hash that verifies is replaced by
+/// bcrypt at once (keyrock.md 8), on every login path that calls this. A user without a
+/// password costs the same time as one with a wrong password.
+pub(crate) fn verify_user_password(
+    pool: &Pool,
+    hasher: &PasswordHasher,
+    user: &User,
+    password: &str,
+) -> Result<bool, KeyrockError> {
+    let Some(hash) = user.password_hash.as_deref() else {
+        hasher.verify_dummy(password);
+        return Ok(false);
+    };
+    let stored = StoredPassword::classify(hash, user.password_salt.as_deref());
+    if !hasher.verify(password, &stored) {
+        return Ok(false);
+    }
+    if stored.is_legacy() {
+        let upgraded = hasher.hash(password)?;
+        let mut conn = pool.get()?;
+        users::set_password_hash(&mut conn, &user.id, &upgraded)?;
+    }
+    Ok(true)
+}
+
+/// The outcome of checking a generated secret (PEP proxy or IoT agent password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SecretCheck {
+    Wrong,
+    Right,
+    /// Right, and stored in Keyrock's legacy scheme: the caller replaces it by a SHA-256
+    /// digest (keyrock.md 8).
+    RightLegacy,
+}
+
+/// Checks a generated secret against its SHA-256 digest, or its legacy Keyrock hash when a
+/// salt is stored; compared in constant time.
+pub(crate) fn verify_generated_secret(
+    hasher: &PasswordHasher,
+    digest: &str,
+    salt: Option<&str>,
+    password: &str,
+) -> SecretCheck {
+    match salt {
+        Some(salt) => {
+            let legacy = StoredPassword::LegacyKeyrock {
+                hash: digest,
+                salt: Some(salt),
+            };
+            if hasher.verify(password, &legacy) {
+                SecretCheck::RightLegacy
+            } else {
+                SecretCheck::Wrong
+            }
+        }
+        None if constant_time_eq(sha256_hex(password).as_bytes(), digest.as_bytes()) => {
+            SecretCheck::Right
+        }
+        None => SecretCheck::Wrong,
     }
 }
 

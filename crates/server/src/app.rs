@@ -23,6 +23,10 @@ pub struct AppState {
     pub started: Instant,
     /// TESSERA_PUBLIC_URL, or `http://` + the address actually bound.
     pub public_url: String,
+    /// The OAuth2 lifetimes and public grants.
+    pub oauth: keyrock_idm::oauth::OAuthSettings,
+    /// The PDP's compiled permission patterns.
+    pub patterns: keyrock_idm::oauth::pdp::PatternCache,
 }
 
 pub type State = web::Data<AppState>;
@@ -60,8 +64,11 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     if settings.pdp_level == keyrock_idm::permissions::PdpLevel::Advanced {
         tracing::warn!("TESSERA_PDP_LEVEL=advanced (AuthZForce) is not supported; PDP decisions will answer 501");
     }
+    let oauth = settings.oauth()?;
     let state_pool = pool.clone();
     let state = web::Data::new(AppState {
+        oauth,
+        patterns: keyrock_idm::oauth::pdp::PatternCache::new(),
         pool,
         hasher,
         settings,
@@ -103,7 +110,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// How often expired API tokens are deleted. They are refused anyway; this only keeps the
+/// How often expired API tokens (and OAuth tokens a day past expiry) are deleted. They are refused anyway; this only keeps the
 /// table small. Every node may do it: the delete is idempotent.
 const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -113,14 +120,20 @@ async fn purge_expired_tokens(pool: storage::Pool) {
         interval.tick().await;
         let now = time::OffsetDateTime::now_utc();
         let purged = crate::db::with_conn(&pool, move |conn| {
-            auth_core::api_tokens::purge_expired(conn, now)
-                .map_err(|e| storage::StorageError::Other(e.to_string()))
+            let api = auth_core::api_tokens::purge_expired(conn, now);
+            // OAuth tokens and codes stay a day past expiry, so clients still hear
+            // "expired" rather than "invalid" for that long.
+            let oauth = auth_core::oauth::purge_expired(conn, now - time::Duration::days(1));
+            match (api, oauth) {
+                (Ok(a), Ok(o)) => Ok(a + o),
+                (Err(e), _) | (_, Err(e)) => Err(storage::StorageError::Other(e.to_string())),
+            }
         })
         .await;
         match purged {
             Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired API tokens deleted"),
-            Err(e) => tracing::warn!(error = %e, "purging expired API tokens failed"),
+            Ok(n) => tracing::info!(purged = n, "expired API and OAuth tokens deleted"),
+            Err(e) => tracing::warn!(error = %e, "purging expired tokens failed"),
         }
     }
 }

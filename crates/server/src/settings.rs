@@ -14,7 +14,9 @@ use clap::parser::ValueSource;
 use clap::{
     ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
 };
+use keyrock_idm::oauth::OAuthSettings;
 use keyrock_idm::permissions::PdpLevel;
+use keyrock_idm::vocabulary::GrantType;
 use serde::{Deserialize, Serialize};
 
 /// bcrypt costs accepted for new hashes.
@@ -369,6 +371,15 @@ impl Settings {
         if self.api_token_lifetime == 0 {
             return Err("TESSERA_API_TOKEN_LIFETIME must be at least 1 second".to_owned());
         }
+        let oauth_lifetimes = [
+            self.access_token_lifetime,
+            self.refresh_token_lifetime,
+            self.auth_code_lifetime,
+        ];
+        if oauth_lifetimes.contains(&0) {
+            return Err("TESSERA_ACCESS_TOKEN_LIFETIME, TESSERA_REFRESH_TOKEN_LIFETIME and TESSERA_AUTH_CODE_LIFETIME must be at least 1 second".to_owned());
+        }
+        self.public_grants()?;
         if self.capability_default_lifetime == 0 || self.capability_max_lifetime == 0 {
             return Err(
                 "TESSERA_CAPABILITY_DEFAULT_LIFETIME and TESSERA_CAPABILITY_MAX_LIFETIME must be at least 1 second"
@@ -425,6 +436,31 @@ impl Settings {
 
     pub fn api_token_lifetime(&self) -> time::Duration {
         time::Duration::seconds(i64::from(self.api_token_lifetime))
+    }
+
+    /// The grant types of TESSERA_OAUTH_PUBLIC_GRANTS (checked by [`Settings::validate`]).
+    pub fn public_grants(&self) -> Result<Vec<GrantType>, String> {
+        self.oauth_public_grants
+            .split(',')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(|g| {
+                GrantType::parse(g).ok_or_else(|| {
+                    format!("TESSERA_OAUTH_PUBLIC_GRANTS: {g:?} is not a grant type")
+                })
+            })
+            .collect()
+    }
+
+    /// What the OAuth2 rules read.
+    pub fn oauth(&self) -> Result<OAuthSettings, String> {
+        let seconds = |s: u32| time::Duration::seconds(i64::from(s));
+        Ok(OAuthSettings {
+            access_lifetime: seconds(self.access_token_lifetime),
+            refresh_lifetime: seconds(self.refresh_token_lifetime),
+            code_lifetime: seconds(self.auth_code_lifetime),
+            public_grants: self.public_grants()?,
+        })
     }
 }
 

@@ -72,7 +72,6 @@ impl Authorization {
     /// RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
     /// `None` for Bearer, or when either part is not valid UTF-8 after decoding. The
     /// OAuth2 token endpoint's client authentication (keyrock.md 5.1) reads it.
-    #[allow(dead_code)]
     pub fn oauth_client(&self) -> Option<(String, String)> {
         let Authorization::Basic { user, password } = self else {
             return None;
@@ -82,7 +81,6 @@ impl Authorization {
 }
 
 /// `application/x-www-form-urlencoded` decoding of one value: `+` is a space.
-#[allow(dead_code)]
 fn form_decode(value: &str) -> Option<String> {
     let spaced = value.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)

@@ -6,18 +6,22 @@ mod commands;
 mod error;
 mod extract;
 mod iot_agents;
+mod oauth;
 mod organizations;
 mod pep_proxies;
 mod roles;
 mod service_providers;
 mod tokens;
 mod trusted_applications;
+mod userinfo;
 mod users;
 mod views;
 
 use actix_web::{web, HttpResponse};
 
 pub use error::{ApiError, KeyrockErrorBody};
+pub use oauth::OAuthApiError;
+pub use userinfo::UserInfoApiError;
 
 use keyrock_idm::authz::Operation;
 
@@ -108,12 +112,32 @@ pub fn routes() -> Vec<KeyrockRoute> {
     ]
 }
 
-/// Routes of `/v1`, mounted again at `/v3`. Unknown paths fall to the App's per-family 404.
+/// The OAuth2 endpoints under `/oauth2` (keyrock.md 5), in RFC 6749's wire format.
+pub fn oauth_routes() -> Vec<Route<OAuthApiError, ()>> {
+    vec![
+        route!(oauth::token),
+        route!(oauth::revoke),
+        route!(oauth::introspect),
+    ]
+}
+
+/// Where the OAuth2 routes are mounted.
+pub const OAUTH_MOUNT: &str = "/oauth2";
+
+/// `GET /user` (keyrock.md 6), with Keyrock's bare-string errors.
+pub fn user_routes() -> Vec<Route<UserInfoApiError, ()>> {
+    vec![route!(userinfo::user_info)]
+}
+
+/// Routes of `/v1`, mounted again at `/v3`, then `/user` and `/oauth2`. Unknown paths fall
+/// to the App's per-family 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let table = routes();
     for mount in MOUNTS {
         route::register(cfg, &table, MOUNTS[0], mount);
     }
+    route::register(cfg, &user_routes(), "", "");
+    route::register(cfg, &oauth_routes(), OAUTH_MOUNT, OAUTH_MOUNT);
 }
 
 #[cfg(test)]
