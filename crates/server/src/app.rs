@@ -23,6 +23,8 @@ pub struct AppState {
     pub started: Instant,
     /// TESSERA_PUBLIC_URL, or `http://` + the address actually bound.
     pub public_url: String,
+    /// The RS256 server key, read or created on first use (keyrock.md 5.7).
+    pub server_key: auth_core::server_key::KeyCache,
 }
 
 pub type State = web::Data<AppState>;
@@ -68,6 +70,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         metrics,
         started: Instant::now(),
         public_url,
+        server_key: Default::default(),
     });
     tracing::info!(address = %bound, backend = ?url.backend(), workers, "tessera listening on http://{bound}");
     let purge_pool = state_pool;

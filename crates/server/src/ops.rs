@@ -262,6 +262,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::keyrock::MOUNTS[0],
         &[(crate::keyrock::MOUNTS[1], "_v3")],
     );
+    add_table(&mut doc, &crate::keyrock::discovery::routes(), "", &[]);
     add_table(&mut doc, &crate::kheops::routes(), "", &[("/api", "_api")]);
     utoipa::Modify::modify(&SecuritySchemes, &mut doc);
     doc

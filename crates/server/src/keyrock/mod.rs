@@ -3,6 +3,7 @@
 mod applications;
 mod assignments;
 mod commands;
+pub mod discovery;
 mod error;
 mod extract;
 mod iot_agents;
@@ -114,6 +115,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for mount in MOUNTS {
         route::register(cfg, &table, MOUNTS[0], mount);
     }
+    route::register(cfg, &discovery::routes(), "", "");
 }
 
 #[cfg(test)]
@@ -145,8 +147,9 @@ impl RouteMeta for Option<Operation> {
 pub fn serves(path: &str) -> bool {
     let first = path.split('/').find(|s| !s.is_empty()).unwrap_or("");
     let mounted = MOUNTS.iter().any(|m| m.trim_start_matches('/') == first);
-    // `/oauth2` and `/user` belong to the family before their routes are served.
-    mounted || ["oauth2", "user"].contains(&first)
+    // `/oauth2` and `/user` belong to the family before their routes are served;
+    // `/.well-known` and `/idm` hold its discovery routes.
+    mounted || ["oauth2", "user", ".well-known", "idm"].contains(&first)
 }
 
 /// The links of `GET /v1`.
