@@ -66,6 +66,7 @@ fn strings(list: &[&str]) -> Vec<String> {
 
 /// The RFC 8414 authorization-server metadata (`/.well-known/oauth-authorization-server`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AuthorizationServerMetadata {
     /// `TESSERA_PUBLIC_URL`.
     pub issuer: String,
@@ -93,17 +94,60 @@ pub struct AuthorizationServerMetadata {
 
 /// The global OIDC discovery document: the RFC 8414 members plus two OIDC ones.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OpenIdConfiguration {
-    #[serde(flatten)]
-    pub metadata: AuthorizationServerMetadata,
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub revocation_endpoint: String,
+    pub introspection_endpoint: String,
+    pub userinfo_endpoint: String,
+    /// Only with `TESSERA_OIDC_JWT_ALGORITHM=RS256`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    pub response_types_supported: Vec<String>,
+    pub grant_types_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
+    pub introspection_endpoint_auth_methods_supported: Vec<String>,
+    pub code_challenge_methods_supported: Vec<String>,
+    pub scopes_supported: Vec<String>,
+    pub service_documentation: String,
     /// Always `["public"]`.
     pub subject_types_supported: Vec<String>,
     /// `[TESSERA_OIDC_JWT_ALGORITHM]`.
     pub id_token_signing_alg_values_supported: Vec<String>,
 }
 
+impl OpenIdConfiguration {
+    fn new(m: AuthorizationServerMetadata, algorithm: &str) -> Self {
+        OpenIdConfiguration {
+            issuer: m.issuer,
+            authorization_endpoint: m.authorization_endpoint,
+            token_endpoint: m.token_endpoint,
+            revocation_endpoint: m.revocation_endpoint,
+            introspection_endpoint: m.introspection_endpoint,
+            userinfo_endpoint: m.userinfo_endpoint,
+            jwks_uri: m.jwks_uri,
+            response_types_supported: m.response_types_supported,
+            grant_types_supported: m.grant_types_supported,
+            token_endpoint_auth_methods_supported: m.token_endpoint_auth_methods_supported,
+            revocation_endpoint_auth_methods_supported: m
+                .revocation_endpoint_auth_methods_supported,
+            introspection_endpoint_auth_methods_supported: m
+                .introspection_endpoint_auth_methods_supported,
+            code_challenge_methods_supported: m.code_challenge_methods_supported,
+            scopes_supported: m.scopes_supported,
+            service_documentation: m.service_documentation,
+            subject_types_supported: strings(&["public"]),
+            id_token_signing_alg_values_supported: strings(&[algorithm]),
+        }
+    }
+}
+
 /// Keyrock's per-application discovery document. Empty lists are omitted.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ApplicationOpenIdConfiguration {
     /// `P/idm/applications/<id>`, the `iss` of the application's id_tokens.
     pub issuer: String,
@@ -136,6 +180,7 @@ pub struct ApplicationOpenIdConfiguration {
 
 /// A public signing key (RFC 7517).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct JwkBody {
     /// Always `RSA`.
     pub kty: String,
@@ -168,6 +213,7 @@ impl From<&Jwk> for JwkBody {
 
 /// A JWK set: the server's RS256 key, or no key with HS256.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct JwkSet {
     pub keys: Vec<JwkBody>,
 }
@@ -277,11 +323,10 @@ pub async fn authorization_server_metadata(state: State) -> HttpResponse {
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "keyrock", operation_id = "keyrock_get_openid_configuration",
     responses((status = 200, description = "The RFC 8414 members plus subject_types_supported and id_token_signing_alg_values_supported", body = OpenIdConfiguration)))]
 pub async fn openid_configuration(state: State) -> HttpResponse {
-    ok(&OpenIdConfiguration {
-        metadata: metadata(&state),
-        subject_types_supported: strings(&["public"]),
-        id_token_signing_alg_values_supported: strings(&[algorithm(&state)]),
-    })
+    ok(&OpenIdConfiguration::new(
+        metadata(&state),
+        algorithm(&state),
+    ))
 }
 
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keyrock", operation_id = "keyrock_get_jwks",
