@@ -7,6 +7,7 @@
 //! - [`users`]: user accounts in the shared store.
 //! - [`api_tokens`]: Keyrock API tokens, stored by digest.
 //! - [`oauth`]: OAuth2 codes, access and refresh tokens, stored by digest.
+//! - [`server_key`]: the server's RS256 signing key (generated once, stored, cached).
 //! - [`principal`]: the one resolver from a presented bearer credential to a [`Principal`].
 
 pub mod api_tokens;
@@ -15,6 +16,7 @@ pub mod oauth;
 pub mod password;
 pub mod principal;
 pub mod secrets;
+pub mod server_key;
 pub mod users;
 
 pub use principal::{resolve, resolve_api_token, Principal, ResolveError, UserPrincipal};
@@ -34,6 +36,9 @@ pub enum AuthError {
     /// A password longer than bcrypt reads (`password::MAX_PASSWORD_BYTES`).
     #[error("password longer than 72 bytes")]
     PasswordTooLong,
+    /// The server's signing key could not be generated or a stored one does not parse.
+    #[error("server key: {0}")]
+    Key(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

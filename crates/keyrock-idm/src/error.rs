@@ -36,7 +36,7 @@ impl From<AuthError> for KeyrockError {
             AuthError::Storage(e) => KeyrockError::Storage(e),
             AuthError::NotFound => KeyrockError::Internal("row vanished".to_owned()),
             AuthError::Conflict(_) => KeyrockError::Conflict("Email already used"),
-            AuthError::Hash(e) => KeyrockError::Internal(e),
+            AuthError::Hash(e) | AuthError::Key(e) => KeyrockError::Internal(e),
             AuthError::PasswordTooLong => KeyrockError::Invalid(PASSWORD_TOO_LONG),
         }
     }

@@ -27,6 +27,8 @@ pub struct AppState {
     pub oauth: keyrock_idm::oauth::OAuthSettings,
     /// The PDP's compiled permission patterns.
     pub patterns: keyrock_idm::oauth::pdp::PatternCache,
+    /// The RS256 server key, read or created on first use (keyrock.md 5.7).
+    pub server_key: auth_core::server_key::KeyCache,
 }
 
 pub type State = web::Data<AppState>;
@@ -75,6 +77,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         metrics,
         started: Instant::now(),
         public_url,
+        server_key: Default::default(),
     });
     tracing::info!(address = %bound, backend = ?url.backend(), workers, "tessera listening on http://{bound}");
     let purge_pool = state_pool;

@@ -12,6 +12,7 @@ mod keyrock_users;
 mod kheops_albums;
 mod kheops_capabilities;
 mod kheops_routes;
+mod oauth_discovery;
 mod openapi_kheops_schemas;
 mod openapi_schemas;
 mod operations;

@@ -194,6 +194,21 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("put delete", "/albums/{album_id}/users/{user}/admin"),
         ],
     );
+    // Keyrock's discovery and keys, at the root (keyrock.md 5.7).
+    let idm_app = "/idm/applications/{application_id}";
+    add(
+        &[""],
+        &[
+            ("get", "/.well-known/oauth-authorization-server"),
+            ("get", "/.well-known/openid-configuration"),
+            ("get", "/.well-known/jwks.json"),
+            (
+                "get",
+                &format!("{idm_app}/.well-known/openid-configuration"),
+            ),
+            ("get", &format!("{idm_app}/certs")),
+        ],
+    );
     routes
 }
 

@@ -78,11 +78,13 @@ impl ApiError {
 
 /// Keyrock's error body: `{"error":{"message","code","title"}}`.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct KeyrockErrorBody {
     pub error: KeyrockErrorDetail,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct KeyrockErrorDetail {
     pub message: String,
     /// The HTTP status, repeated.

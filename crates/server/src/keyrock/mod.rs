@@ -3,6 +3,7 @@
 mod applications;
 mod assignments;
 mod commands;
+pub mod discovery;
 mod error;
 mod extract;
 mod iot_agents;
@@ -138,6 +139,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
     route::register(cfg, &user_routes(), "", "");
     route::register(cfg, &oauth_routes(), OAUTH_MOUNT, OAUTH_MOUNT);
+    route::register(cfg, &discovery::routes(), "", "");
 }
 
 #[cfg(test)]
@@ -169,8 +171,9 @@ impl RouteMeta for Option<Operation> {
 pub fn serves(path: &str) -> bool {
     let first = path.split('/').find(|s| !s.is_empty()).unwrap_or("");
     let mounted = MOUNTS.iter().any(|m| m.trim_start_matches('/') == first);
-    // `/oauth2` and `/user` belong to the family before their routes are served.
-    mounted || ["oauth2", "user"].contains(&first)
+    // `/oauth2` and `/user` belong to the family before their routes are served;
+    // `/.well-known` and `/idm` hold its discovery routes.
+    mounted || ["oauth2", "user", ".well-known", "idm"].contains(&first)
 }
 
 /// The links of `GET /v1`.
