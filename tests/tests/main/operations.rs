@@ -194,6 +194,16 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("put delete", "/albums/{album_id}/users/{user}/admin"),
         ],
     );
+    // Keyrock's OAuth2 endpoints and token info (keyrock.md 5, 6).
+    add(
+        &[""],
+        &[
+            ("post", "/oauth2/token"),
+            ("post", "/oauth2/revoke"),
+            ("post", "/oauth2/introspect"),
+            ("get", "/user"),
+        ],
+    );
     // Keyrock's discovery and keys, at the root (keyrock.md 5.7).
     let idm_app = "/idm/applications/{application_id}";
     add(

@@ -420,6 +420,18 @@ fn every_405_names_the_allowed_methods() {
         assert_eq!(allow, expected, "{unserved} {path}");
         if is_kheops_path(&path) {
             assert_eq!(resp.json()["message"], "Method Not Allowed", "{path}");
+        } else if path.starts_with("/oauth2/") {
+            // RFC 6749's format (keyrock.md 5.1).
+            let body = resp.json();
+            assert_eq!(body["error"], "invalid_request", "{path}");
+            assert_eq!(
+                body["error_description"],
+                "Invalid request: method must be POST"
+            );
+            assert_eq!(resp.header("cache-control").as_deref(), Some("no-store"));
+        } else if path == "/user" {
+            // /user answers bare strings (keyrock.md 6).
+            assert_eq!(resp.json(), "Method not allowed", "{path}");
         } else {
             resp.assert_keyrock_error(405, "Method not allowed");
         }

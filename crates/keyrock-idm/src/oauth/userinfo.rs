@@ -100,6 +100,7 @@ impl Serialize for JsonText {
 /// `{"id","name"}` of a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RoleRef {
     pub id: String,
     pub name: String,
@@ -108,6 +109,7 @@ pub struct RoleRef {
 /// An organization through which the user holds roles in the application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct OrganizationRoles {
     pub id: String,
     pub name: String,
@@ -134,7 +136,6 @@ impl Serialize for GravatarShared {
 
 /// An empty JSON object (`eidas_profile`, `attributes`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Empty {}
 
 /// The token info of a user token (keyrock.md 6.3).
@@ -155,7 +156,11 @@ pub struct UserTokenInfo {
     pub id: String,
     pub authorization_decision: Decision,
     pub app_azf_domain: &'static str,
+    /// Always `{}`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub eidas_profile: Empty,
+    /// Always `{}`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub attributes: Empty,
     pub shared_attributes: &'static str,
     /// `""` unless the user shares it with the token's application.

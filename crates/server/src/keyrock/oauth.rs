@@ -226,7 +226,7 @@ impl From<TokenResponse> for TokenBody {
     }
 }
 
-#[utoipa::path(post, path = "/oauth2/token", tag = "keyrock-oauth2", operation_id = "oauth2_token",
+#[utoipa::path(post, path = "/oauth2/token", tag = "keyrock-oauth2", operation_id = "keyrock_oauth2_token",
     security((), ("basic" = [])),
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Tokens", body = TokenBody),
@@ -280,7 +280,7 @@ fn token_query(req: &HttpRequest, params: &Params) -> TokenQuery {
     }
 }
 
-#[utoipa::path(post, path = "/oauth2/revoke", tag = "keyrock-oauth2", operation_id = "oauth2_revoke",
+#[utoipa::path(post, path = "/oauth2/revoke", tag = "keyrock-oauth2", operation_id = "keyrock_oauth2_revoke",
     security((), ("basic" = [])),
     request_body(content = TokenQueryForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Revoked, or nothing to revoke (RFC 7009): an empty body"),
@@ -354,7 +354,7 @@ impl From<Introspection> for IntrospectionBody {
     }
 }
 
-#[utoipa::path(post, path = "/oauth2/introspect", tag = "keyrock-oauth2", operation_id = "oauth2_introspect",
+#[utoipa::path(post, path = "/oauth2/introspect", tag = "keyrock-oauth2", operation_id = "keyrock_oauth2_introspect",
     security((), ("basic" = [])),
     request_body(content = TokenQueryForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "The token's description, or {\"active\":false}", body = IntrospectionBody),
