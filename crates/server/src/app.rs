@@ -27,6 +27,8 @@ pub struct AppState {
     pub oauth: keyrock_idm::oauth::OAuthSettings,
     /// The PDP's compiled permission patterns.
     pub patterns: keyrock_idm::oauth::pdp::PatternCache,
+    /// `/user` evaluations, reused for at most one second.
+    pub token_info: keyrock_idm::oauth::cache::TokenInfoCache,
     /// The RS256 server key, read or created on first use (keyrock.md 5.7).
     pub server_key: auth_core::server_key::KeyCache,
 }
@@ -71,6 +73,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     let state = web::Data::new(AppState {
         oauth,
         patterns: keyrock_idm::oauth::pdp::PatternCache::new(),
+        token_info: keyrock_idm::oauth::cache::TokenInfoCache::new(),
         pool,
         hasher,
         settings,

@@ -18,6 +18,15 @@
 //!   KHEOPS resource server checking a share token.
 //! * `album-read`: `GET /albums/{album}` with that secret as Bearer (expects
 //!   200); every use also records `last_used`, so this is a write per request.
+//! * `user-pdp`: a Keyrock application, a role held through an organization (the admin is
+//!   its owner) carrying a regular-expression permission, and one password-grant access
+//!   token, made up front; then `GET /user?access_token&app_id&action&resource` (expects
+//!   200, and the pre-flight checks the decision is `Permit`): a PEP proxy's hot path.
+//! * `client-credentials`: `POST /oauth2/token` with `grant_type=client_credentials` and
+//!   Basic client credentials (expects 200): one stored token per request.
+//! * `password-grant`: the `password` grant with the admin's credentials (bcrypt-bound).
+//! * `refresh-grant`: each thread rotates its own refresh token (`refresh_token` grant,
+//!   expects 200; the thread's first request is a password grant that seeds it).
 //!
 //! Requests made during the warm-up are not recorded. For the measured window it
 //! reports requests, errors, successful requests per second and p50/p90/p99/max
@@ -54,6 +63,10 @@ enum Scenario {
     Mixed,
     Introspect,
     AlbumRead,
+    UserPdp,
+    ClientCredentials,
+    PasswordGrant,
+    RefreshGrant,
 }
 
 impl Scenario {
@@ -64,16 +77,24 @@ impl Scenario {
             Scenario::Mixed => "mixed",
             Scenario::Introspect => "introspect",
             Scenario::AlbumRead => "album-read",
+            Scenario::UserPdp => "user-pdp",
+            Scenario::ClientCredentials => "client-credentials",
+            Scenario::PasswordGrant => "password-grant",
+            Scenario::RefreshGrant => "refresh-grant",
         }
     }
 }
 
-const ALL_SCENARIOS: [Scenario; 5] = [
+const ALL_SCENARIOS: [Scenario; 9] = [
     Scenario::Login,
     Scenario::TokenCheck,
     Scenario::Mixed,
     Scenario::Introspect,
     Scenario::AlbumRead,
+    Scenario::UserPdp,
+    Scenario::ClientCredentials,
+    Scenario::PasswordGrant,
+    Scenario::RefreshGrant,
 ];
 
 /// What `--scenario` names: one scenario, or all of them in turn.
@@ -84,6 +105,12 @@ enum ScenarioChoice {
     Mixed,
     Introspect,
     AlbumRead,
+    UserPdp,
+    ClientCredentials,
+    PasswordGrant,
+    RefreshGrant,
+    /// The four OAuth2 scenarios.
+    Oauth,
     All,
 }
 
@@ -95,6 +122,16 @@ impl ScenarioChoice {
             ScenarioChoice::Mixed => vec![Scenario::Mixed],
             ScenarioChoice::Introspect => vec![Scenario::Introspect],
             ScenarioChoice::AlbumRead => vec![Scenario::AlbumRead],
+            ScenarioChoice::UserPdp => vec![Scenario::UserPdp],
+            ScenarioChoice::ClientCredentials => vec![Scenario::ClientCredentials],
+            ScenarioChoice::PasswordGrant => vec![Scenario::PasswordGrant],
+            ScenarioChoice::RefreshGrant => vec![Scenario::RefreshGrant],
+            ScenarioChoice::Oauth => vec![
+                Scenario::UserPdp,
+                Scenario::ClientCredentials,
+                Scenario::PasswordGrant,
+                Scenario::RefreshGrant,
+            ],
             ScenarioChoice::All => ALL_SCENARIOS.to_vec(),
         }
     }
@@ -204,6 +241,16 @@ struct Target<'a> {
     login_body: &'a str,
     token: Option<&'a str>,
     capability: &'a Capability,
+    oauth: &'a OAuthFixture,
+}
+
+/// A Keyrock application for the OAuth2 scenarios: a role held by the admin through an
+/// organization, with a regular-expression permission, and one access token.
+#[derive(Default)]
+struct OAuthFixture {
+    basic: String,
+    user_url: String,
+    password_form: String,
 }
 
 /// An album and an album-scope capability token on it, made once before the KHEOPS scenarios.
@@ -214,8 +261,57 @@ struct Capability {
 }
 
 impl Target<'_> {
-    fn send(&self, agent: &ureq::Agent) -> Outcome {
+    fn token_url(&self) -> String {
+        format!("{}/oauth2/token", self.base_url)
+    }
+
+    #[allow(clippy::result_large_err)] // ureq's own error type, handled at once
+    fn grant(&self, agent: &ureq::Agent, form: &str) -> Result<ureq::Response, ureq::Error> {
+        agent
+            .post(&self.token_url())
+            .set("Authorization", &self.oauth.basic)
+            .set("Content-Type", "application/x-www-form-urlencoded")
+            .send_string(form)
+    }
+
+    /// The refresh grant with the thread's refresh token (seeded by a password grant), which
+    /// the answer rotates.
+    fn refresh(&self, agent: &ureq::Agent, refresh: &mut String) -> Outcome {
+        let form = if refresh.is_empty() {
+            self.oauth.password_form.clone()
+        } else {
+            format!("grant_type=refresh_token&refresh_token={refresh}")
+        };
+        match self.grant(agent, &form) {
+            Ok(response) => match response.into_json::<serde_json::Value>() {
+                Ok(body) => match body["refresh_token"].as_str() {
+                    Some(next) => {
+                        *refresh = next.to_owned();
+                        Outcome::Ok
+                    }
+                    None => Outcome::Failed(format!("no refresh_token in {body}")),
+                },
+                Err(e) => Outcome::Failed(format!("unreadable token response: {e}")),
+            },
+            Err(e) => {
+                refresh.clear();
+                Outcome::Failed(format!("refresh grant: {e}"))
+            }
+        }
+    }
+
+    fn send(&self, agent: &ureq::Agent, state: &mut String) -> Outcome {
         match self.scenario {
+            Scenario::UserPdp => classify(agent.get(&self.oauth.user_url).call(), 200, false),
+            Scenario::ClientCredentials => classify(
+                self.grant(agent, "grant_type=client_credentials"),
+                200,
+                false,
+            ),
+            Scenario::PasswordGrant => {
+                classify(self.grant(agent, &self.oauth.password_form), 200, false)
+            }
+            Scenario::RefreshGrant => self.refresh(agent, state),
             Scenario::Login => {
                 let result = agent
                     .post(&self.tokens_url)
@@ -287,6 +383,106 @@ fn capability_once(cfg: &Config, token: &str) -> Result<Capability, String> {
     Ok(Capability { album_id, secret })
 }
 
+/// Creates the application, role, permission and organization of the OAuth2 scenarios,
+/// and checks that `/user` permits the benchmarked request.
+fn oauth_once(cfg: &Config, token: &str) -> Result<OAuthFixture, String> {
+    use base64::Engine;
+    let agent = new_agent();
+    let send = |method: &str, path: &str, body: serde_json::Value| {
+        let url = format!("{}{path}", cfg.base_url);
+        agent
+            .request(method, &url)
+            .set("X-Auth-Token", token)
+            .set("Content-Type", "application/json")
+            .send_string(&body.to_string())
+            .map_err(|e| format!("{method} {url}: {e}"))?
+            .into_json::<serde_json::Value>()
+            .map_err(|e| format!("{method} {url}: {e}"))
+    };
+    let text = |v: &serde_json::Value, what: &str| {
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no {what} in the answer"))
+    };
+    let app = send(
+        "POST",
+        "/v1/applications",
+        serde_json::json!({"application": {"name": "bench", "redirect_uri": "http://localhost/cb",
+            "url": "http://localhost", "grant_type": ["password", "client_credentials", "refresh_token"]}}),
+    )?;
+    let app_id = text(&app["application"]["id"], "application id")?;
+    let secret = text(&app["application"]["secret"], "application secret")?;
+    let base = format!("/v1/applications/{app_id}");
+    let role = send(
+        "POST",
+        &format!("{base}/roles"),
+        serde_json::json!({"role": {"name": "reader"}}),
+    )?;
+    let role_id = text(&role["role"]["id"], "role id")?;
+    let permission = send(
+        "POST",
+        &format!("{base}/permissions"),
+        serde_json::json!({"permission": {"name": "entities", "action": "GET",
+            "resource": "^/v2/entities/.*", "is_regex": true}}),
+    )?;
+    let permission_id = text(&permission["permission"]["id"], "permission id")?;
+    send(
+        "PUT",
+        &format!("{base}/roles/{role_id}/permissions/{permission_id}"),
+        serde_json::json!({}),
+    )?;
+    let org = send(
+        "POST",
+        "/v1/organizations",
+        serde_json::json!({"organization": {"name": "bench-org"}}),
+    )?;
+    let org_id = text(&org["organization"]["id"], "organization id")?;
+    send(
+        "PUT",
+        &format!("{base}/organizations/{org_id}/roles/{role_id}/organization_roles/owner"),
+        serde_json::json!({}),
+    )?;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{app_id}:{secret}"))
+    );
+    let password_form = serde_urlencoded::to_string([
+        ("grant_type", "password"),
+        ("username", cfg.email.as_str()),
+        ("password", cfg.password.as_str()),
+    ])
+    .map_err(|e| e.to_string())?;
+    let granted = agent
+        .post(&format!("{}/oauth2/token", cfg.base_url))
+        .set("Authorization", &basic)
+        .set("Content-Type", "application/x-www-form-urlencoded")
+        .send_string(&password_form)
+        .map_err(|e| format!("password grant: {e}"))?
+        .into_json::<serde_json::Value>()
+        .map_err(|e| format!("password grant: {e}"))?;
+    let access = text(&granted["access_token"], "access_token")?;
+    let user_url = format!(
+        "{}/user?access_token={access}&app_id={app_id}&action=GET&resource=/v2/entities/urn:Room:1",
+        cfg.base_url
+    );
+    let decision = agent
+        .get(&user_url)
+        .call()
+        .map_err(|e| format!("GET /user: {e}"))?
+        .into_json::<serde_json::Value>()
+        .map_err(|e| format!("GET /user: {e}"))?;
+    if decision["authorization_decision"] != "Permit" {
+        return Err(format!(
+            "/user does not permit the benchmarked request: {decision}"
+        ));
+    }
+    Ok(OAuthFixture {
+        basic,
+        user_url,
+        password_form,
+    })
+}
+
 /// One login, for the pre-flight check and the token-check scenario's token.
 fn login_once(cfg: &Config, login_body: &str) -> Result<String, String> {
     let url = format!("{}/v1/auth/tokens", cfg.base_url);
@@ -339,12 +535,13 @@ fn worker(
 ) -> ThreadResult {
     let agent = new_agent();
     let mut result = ThreadResult::default();
+    let mut state = String::new();
     loop {
         let start = Instant::now();
         if start >= stop_at || sent.fetch_add(1, Ordering::Relaxed) >= MAX_REQUESTS {
             break;
         }
-        let outcome = target.send(&agent);
+        let outcome = target.send(&agent, &mut state);
         let elapsed = start.elapsed();
         if start < measure_from {
             continue;
@@ -398,6 +595,7 @@ fn run_groups(
     login_body: &str,
     token: &str,
     capability: &Capability,
+    oauth: &OAuthFixture,
 ) -> Vec<Report> {
     let targets: Vec<Target<'_>> = groups
         .iter()
@@ -408,6 +606,7 @@ fn run_groups(
             login_body,
             token: Some(token),
             capability,
+            oauth,
         })
         .collect();
     let sent = AtomicU64::new(0);
@@ -517,6 +716,20 @@ fn run(cfg: &Config) -> Result<(), String> {
     } else {
         Capability::default()
     };
+    let oauth_needed = scenarios.iter().any(|s| {
+        matches!(
+            s,
+            Scenario::UserPdp
+                | Scenario::ClientCredentials
+                | Scenario::PasswordGrant
+                | Scenario::RefreshGrant
+        )
+    });
+    let oauth = if oauth_needed {
+        oauth_once(cfg, &token)?
+    } else {
+        OAuthFixture::default()
+    };
 
     let mut reports = Vec::new();
     for &scenario in &scenarios {
@@ -531,7 +744,7 @@ fn run(cfg: &Config) -> Result<(), String> {
             ],
             single => vec![(single.name().to_string(), single, cfg.concurrency)],
         };
-        for report in run_groups(cfg, &groups, &login_body, &token, &capability) {
+        for report in run_groups(cfg, &groups, &login_body, &token, &capability, &oauth) {
             print_report(cfg, &report);
             reports.push(report);
         }

@@ -2,6 +2,7 @@
 //! token endpoint's grants, revocation, introspection, and `/user` with its policy decision
 //! point. Tokens are stored by `auth_core::oauth`; the rules of who gets what live here.
 
+pub mod cache;
 pub mod client;
 pub mod grants;
 pub mod pdp;

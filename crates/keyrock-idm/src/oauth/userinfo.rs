@@ -2,6 +2,8 @@
 //! decision. The token-info documents are also the payload of JWT access tokens (5.9), so
 //! their serialized form is defined here, once.
 
+use std::sync::Arc;
+
 use auth_core::oauth::{self, Standing, Subject};
 use auth_core::users::{find_user, User};
 use diesel::prelude::*;
@@ -13,6 +15,7 @@ use storage::schema::{
 use storage::DbConn;
 use time::OffsetDateTime;
 
+use super::cache::{Evaluation, TokenInfoCache};
 use super::pdp::{self, Decision, PatternCache};
 use crate::authz::INTERNAL_ROLES;
 use crate::permissions::PdpLevel;
@@ -220,6 +223,7 @@ pub struct JwtIdentity {
     #[serde(rename = "type")]
     pub kind: String,
     pub app_id: String,
+    pub exp: Option<i64>,
 }
 
 impl JwtIdentity {
@@ -238,6 +242,8 @@ impl JwtIdentity {
 pub struct TokenHolder {
     pub app_id: String,
     pub subject: Subject,
+    /// `None`: permanent.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// The action the PDP is asked about.
@@ -248,43 +254,111 @@ pub struct PdpQuestion<'a> {
     pub authorization_service_header: Option<&'a str>,
 }
 
-/// `GET /user`: 6.1 to 6.4 in order.
-pub fn user_info(
-    conn: &mut DbConn,
-    cache: &PatternCache,
-    level: PdpLevel,
-    request: &UserInfoRequest,
-    now: OffsetDateTime,
-) -> Result<TokenInfo, UserInfoError> {
-    let token = token_source(request)?;
-    let question = match (&request.action, &request.resource) {
+/// What `/user` asks besides the token: the decision question, if any.
+fn question(request: &UserInfoRequest) -> Option<PdpQuestion<'_>> {
+    match (&request.action, &request.resource) {
         (Some(action), Some(resource)) => Some(PdpQuestion {
             action,
             resource,
             authorization_service_header: request.authorization_service_header.as_deref(),
         }),
         _ => None,
-    };
-    if level == PdpLevel::Advanced && (question.is_some() || request.authzforce.is_some()) {
+    }
+}
+
+/// The checks that need no store: 6.1, and the `advanced` level's 501.
+fn precheck(request: &UserInfoRequest, level: PdpLevel) -> Result<&str, UserInfoError> {
+    let token = token_source(request)?;
+    if level == PdpLevel::Advanced && (question(request).is_some() || request.authzforce.is_some())
+    {
         return Err(UserInfoError::NotSupported(ADVANCED_NOT_SUPPORTED));
     }
-    let holder = resolve(conn, token, request.app_id.as_deref(), now)?;
-    let evaluated = request.app_id.as_deref().unwrap_or(&holder.app_id);
-    if evaluated != holder.app_id && !trusts(conn, evaluated, &holder.app_id)? {
-        return Err(UserInfoError::Unauthenticated(NOT_TRUSTED));
-    }
-    let trusted_apps = match &request.app_id {
-        Some(app) => trusted_by(conn, app)?,
-        None => Vec::new(),
+    Ok(token)
+}
+
+/// `GET /user` from the cache alone: `None` when the cache has no fresh evaluation of this
+/// token and `app_id` (then call [`user_info`] with a connection).
+pub fn user_info_cached(
+    cache: &TokenInfoCache,
+    patterns: &PatternCache,
+    level: PdpLevel,
+    request: &UserInfoRequest,
+    now: OffsetDateTime,
+) -> Option<Result<TokenInfo, UserInfoError>> {
+    let token = match precheck(request, level) {
+        Ok(token) => token,
+        Err(e) => return Some(Err(e)),
     };
-    let asked = |yes: bool| {
-        if yes {
+    let evaluation = cache.fresh(token, request.app_id.as_deref(), now)?;
+    Some(answer(&evaluation, patterns, request, now))
+}
+
+/// `GET /user`: 6.1 to 6.4 in order. The evaluation (everything but the decision) is kept
+/// in `cache` for at most [`STALENESS`].
+pub fn user_info(
+    conn: &mut DbConn,
+    cache: &TokenInfoCache,
+    patterns: &PatternCache,
+    level: PdpLevel,
+    request: &UserInfoRequest,
+    now: OffsetDateTime,
+) -> Result<TokenInfo, UserInfoError> {
+    let token = precheck(request, level)?;
+    let evaluation = match cache.fresh(token, request.app_id.as_deref(), now) {
+        Some(found) => found,
+        None => {
+            let fresh = Arc::new(evaluate(conn, token, request.app_id.as_deref(), now)?);
+            cache.put(token, request.app_id.as_deref(), fresh.clone());
+            fresh
+        }
+    };
+    answer(&evaluation, patterns, request, now)
+}
+
+/// The answer for an evaluation: its token info, with the decision when one is asked for.
+fn answer(
+    evaluation: &Evaluation,
+    patterns: &PatternCache,
+    request: &UserInfoRequest,
+    now: OffsetDateTime,
+) -> Result<TokenInfo, UserInfoError> {
+    if evaluation.expires_at.is_some_and(|exp| exp <= now) {
+        return Err(UserInfoError::Unauthenticated(TOKEN_EXPIRED));
+    }
+    let mut info = evaluation.info.clone();
+    if let Some(q) = question(request) {
+        let decision = match &mut info {
+            TokenInfo::User(user) => &mut user.authorization_decision,
+            TokenInfo::IotAgent(iot) => &mut iot.authorization_decision,
+            TokenInfo::Client(client) => &mut client.authorization_decision,
+        };
+        *decision = if evaluation.rules.iter().any(|r| r.matches(patterns, &q)) {
             Decision::Permit
         } else {
             Decision::Deny
-        }
+        };
+    }
+    Ok(info)
+}
+
+/// 6.2 to 6.4 without the decision: whose token, evaluated in which application, with the
+/// permissions the user's roles carry there (none for IoT and client tokens).
+fn evaluate(
+    conn: &mut DbConn,
+    token: &str,
+    app_id: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Evaluation, UserInfoError> {
+    let holder = resolve(conn, token, app_id, now)?;
+    let evaluated = app_id.unwrap_or(&holder.app_id);
+    if evaluated != holder.app_id && !trusts(conn, evaluated, &holder.app_id)? {
+        return Err(UserInfoError::Unauthenticated(NOT_TRUSTED));
+    }
+    let trusted_apps = match app_id {
+        Some(app) => trusted_by(conn, app)?,
+        None => Vec::new(),
     };
-    Ok(match &holder.subject {
+    let (info, rules) = match &holder.subject {
         Subject::User(user_id) => {
             let user =
                 find_user(conn, user_id)?.ok_or(UserInfoError::Unauthenticated(TOKEN_INVALID))?;
@@ -293,26 +367,29 @@ pub fn user_info(
             }
             let mut info = user_token_info(conn, &user, &holder.app_id, evaluated)?;
             info.trusted_apps = trusted_apps;
-            if let Some(q) = &question {
-                let roles = info.all_role_ids();
-                info.authorization_decision =
-                    asked(pdp::permits(conn, cache, evaluated, &roles, q)?);
-            }
-            TokenInfo::User(Box::new(info))
+            let rules = pdp::rules(conn, evaluated, &info.all_role_ids())?;
+            (TokenInfo::User(Box::new(info)), rules)
         }
-        Subject::IotAgent(id) => TokenInfo::IotAgent(IotTokenInfo {
-            trusted_apps,
-            authorization_decision: question
-                .as_ref()
-                .map_or(Decision::NotAsked, |_| Decision::Deny),
-            ..iot_token_info(id, &holder.app_id)
-        }),
-        Subject::Client => TokenInfo::Client(ClientTokenInfo {
-            app_id: holder.app_id.clone(),
-            authorization_decision: question
-                .as_ref()
-                .map_or(Decision::NotAsked, |_| Decision::Deny),
-        }),
+        Subject::IotAgent(id) => (
+            TokenInfo::IotAgent(IotTokenInfo {
+                trusted_apps,
+                ..iot_token_info(id, &holder.app_id)
+            }),
+            Vec::new(),
+        ),
+        Subject::Client => (
+            TokenInfo::Client(ClientTokenInfo {
+                app_id: holder.app_id.clone(),
+                authorization_decision: Decision::NotAsked,
+            }),
+            Vec::new(),
+        ),
+    };
+    Ok(Evaluation {
+        info,
+        rules,
+        expires_at: holder.expires_at,
+        evaluated_at: now,
     })
 }
 
@@ -374,9 +451,13 @@ fn resolve(
             );
             if let Ok(claims) = verified {
                 if let Some(subject) = claims.subject() {
+                    let expires_at = claims
+                        .exp
+                        .and_then(|e| OffsetDateTime::from_unix_timestamp(e).ok());
                     return Ok(TokenHolder {
                         app_id: claims.app_id,
                         subject,
+                        expires_at,
                     });
                 }
             }
@@ -388,6 +469,7 @@ fn resolve(
         Standing::Valid => Ok(TokenHolder {
             app_id: stored.client_id,
             subject: stored.subject,
+            expires_at: stored.expires_at,
         }),
         Standing::Revoked => Err(UserInfoError::Unauthenticated(TOKEN_REVOKED)),
         Standing::Expired => Err(UserInfoError::Unauthenticated(TOKEN_EXPIRED)),

@@ -254,11 +254,21 @@ pub async fn token(
     };
     let now = OffsetDateTime::now_utc();
     let st = state.clone();
+    let redeems_code = request.grant_type.as_deref() == Some("authorization_code");
     let response = db::blocking(move || {
         grants::token(&st.pool, &st.hasher, &st.oauth, request, now).map_err(OAuthApiError::from)
     })
-    .await?;
-    Ok(no_store().json(TokenBody::from(response)))
+    .await;
+    if redeems_code
+        && matches!(
+            response,
+            Err(OAuthApiError::Domain(OAuthError::InvalidGrant(_)))
+        )
+    {
+        // Perhaps a replayed code, which revoked tokens: /user must not answer from memory.
+        state.token_info.clear();
+    }
+    Ok(no_store().json(TokenBody::from(response?)))
 }
 
 /// The form of `POST /oauth2/revoke` and `POST /oauth2/introspect`.
@@ -300,6 +310,9 @@ pub async fn revoke(
         revocation::revoke(conn, &query).map_err(OAuthApiError::from)
     })
     .await?;
+    // Revocations through this process are seen by its /user at once (other processes:
+    // within the cache's one second).
+    state.token_info.clear();
     Ok(no_store().finish())
 }
 

@@ -146,12 +146,21 @@ fn request(req: &HttpRequest) -> Result<UserInfoRequest, UserInfoApiError> {
 pub async fn user_info(state: State, req: HttpRequest) -> Result<HttpResponse, UserInfoApiError> {
     let request = request(&req)?;
     let now = OffsetDateTime::now_utc();
-    let st = state.clone();
-    let info = db::with_conn(&state.pool, move |conn| {
-        let level = st.settings.pdp_level;
-        userinfo::user_info(conn, &st.patterns, level, &request, now)
-            .map_err(UserInfoApiError::from)
-    })
-    .await?;
+    let level = state.settings.pdp_level;
+    // A PEP proxy asks about the same token again and again: a fresh evaluation answers
+    // without the blocking pool or a connection.
+    let cached =
+        userinfo::user_info_cached(&state.token_info, &state.patterns, level, &request, now);
+    let info = match cached {
+        Some(answer) => answer?,
+        None => {
+            let st = state.clone();
+            db::with_conn(&state.pool, move |conn| {
+                userinfo::user_info(conn, &st.token_info, &st.patterns, level, &request, now)
+                    .map_err(UserInfoApiError::from)
+            })
+            .await?
+        }
+    };
     Ok(HttpResponse::Ok().json(info))
 }
