@@ -13,6 +13,7 @@ mod kheops_albums;
 mod kheops_capabilities;
 mod kheops_routes;
 mod oauth_discovery;
+mod oauth_token;
 mod openapi_kheops_schemas;
 mod openapi_schemas;
 mod operations;
