@@ -13,6 +13,8 @@ mod kheops_albums;
 mod kheops_capabilities;
 mod kheops_routes;
 mod oauth_discovery;
+mod oauth_introspect;
+mod oauth_revoke;
 mod oauth_token;
 mod openapi_kheops_schemas;
 mod openapi_schemas;
