@@ -21,3 +21,4 @@ mod openapi_schemas;
 mod operations;
 mod races;
 mod robustness;
+mod user_info;
