@@ -19,6 +19,7 @@ mod oauth_token;
 mod openapi_kheops_schemas;
 mod openapi_schemas;
 mod operations;
+mod pdp;
 mod races;
 mod robustness;
 mod user_info;
