@@ -14,6 +14,7 @@ mod kheops_capabilities;
 mod kheops_routes;
 mod oauth_client_crate;
 mod oauth_discovery;
+mod oauth_identity;
 mod oauth_introspect;
 mod oauth_revoke;
 mod oauth_token;
