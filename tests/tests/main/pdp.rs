@@ -240,15 +240,32 @@ fn permission(
     s.permission_from(token, app, body)
 }
 
-/// Links a permission to a role behind the API (which refuses links to provider/purchaser).
-fn link_in_store(db: &TestDb, role: &str, permission: &str) {
-    diesel::insert_into(role_permissions::table)
-        .values((
-            role_permissions::role_id.eq(role),
-            role_permissions::permission_id.eq(permission),
+/// Behind the API, on one connection: gives the internal permission 2 an action and a
+/// resource (it must still never take part), and links permissions of the application to
+/// `provider` and `purchaser` (the API refuses such links).
+fn arrange_in_store(db: &TestDb, provider_permission: &str, purchaser_permission: &str) {
+    let mut conn = db.conn();
+    let n = diesel::update(permissions::table)
+        .filter(permissions::id.eq("2"))
+        .set((
+            permissions::action.eq("INTERNAL"),
+            permissions::resource.eq("/i"),
         ))
-        .execute(&mut *db.conn())
+        .execute(&mut *conn)
         .unwrap();
+    assert_eq!(n, 1);
+    for (role, permission) in [
+        ("provider", provider_permission),
+        ("purchaser", purchaser_permission),
+    ] {
+        diesel::insert_into(role_permissions::table)
+            .values((
+                role_permissions::role_id.eq(role),
+                role_permissions::permission_id.eq(permission),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+    }
 }
 
 #[test]
@@ -281,17 +298,6 @@ fn basic_pdp_decision_table() {
         s.link_permission(a, id, &bob_role, &p);
     }
     s.grant_role(a, id, &w.bob_id, &bob_role);
-    // The internal permission 2 gets an action and resource behind the API: it must still
-    // never take part.
-    let n = diesel::update(permissions::table)
-        .filter(permissions::id.eq("2"))
-        .set((
-            permissions::action.eq("INTERNAL"),
-            permissions::resource.eq("/i"),
-        ))
-        .execute(&mut *db.conn())
-        .unwrap();
-    assert_eq!(n, 1);
     permission(&s, a, id, "UNHELD", "/u", none.clone());
 
     // The organization: dave owns it, carol is a member.
@@ -306,9 +312,8 @@ fn basic_pdp_decision_table() {
     // provider (alice) and purchaser (carol) with permissions of A linked in the store.
     s.grant_role(a, id, &w.carol_id, "purchaser");
     let prov = permission(&s, a, id, "PROV", "/p", none.clone());
-    link_in_store(&db, "provider", &prov);
     let purch = permission(&s, a, id, "PURCH", "/pu", none.clone());
-    link_in_store(&db, "purchaser", &purch);
+    arrange_in_store(&db, &prov, &purch);
 
     // The tokens.
     let (iot, password) = s.new_iot_agent(a, id);
