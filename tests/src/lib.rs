@@ -23,6 +23,7 @@ pub use serde_json::json;
 
 pub mod keyrock;
 pub mod kheops;
+pub mod oauth;
 pub mod routes;
 pub mod schema;
 pub mod time;
