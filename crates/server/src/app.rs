@@ -92,6 +92,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             App::new()
                 .app_data(state.clone())
                 .configure(configure)
+                .wrap(from_fn(forget_token_evaluations_after_changes))
                 .wrap(from_fn(refuse_control_characters_in_path))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
                 .wrap(from_fn(telemetry::middleware))
@@ -189,6 +190,27 @@ fn path_not_found(path: &str) -> HttpResponse {
     } else {
         HttpResponse::NotFound().json(serde_json::json!({"status": "not found"}))
     }
+}
+
+/// A successful change through the Keyrock management API (roles, permissions, trust,
+/// users, applications, agents) may change what `/user` answers: this process forgets its
+/// `/user` evaluations at once (other processes within the cache's one second).
+async fn forget_token_evaluations_after_changes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let changes = !matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) && keyrock::MOUNTS.iter().any(|m| req.path().starts_with(m));
+    let state = changes.then(|| req.app_data::<State>().cloned()).flatten();
+    let response = next.call(req).await?;
+    if let Some(state) = state {
+        if response.status().is_success() {
+            state.token_info.clear();
+        }
+    }
+    Ok(response)
 }
 
 /// A path whose decoded form holds a control character names no resource (and would reach
