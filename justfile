@@ -28,21 +28,30 @@ lint:
 fuzz *args:
     bash .ci/schemathesis {{args}}
 
-# Release build, a fresh server on SQLite, and real concurrent HTTP load (see docs/benchmarks.md).
-bench concurrency="16" duration="10":
+# Release build, a fresh server on SQLite (or `backend=postgres`: a fresh database on the
+# PostgreSQL server of TESSERA_TEST_DATABASE_URL), and real concurrent HTTP load (see
+# docs/benchmarks.md). E.g. `just bench 64 10 oauth postgres`.
+bench concurrency="16" duration="10" scenario="all" backend="sqlite":
     #!/usr/bin/env bash
     set -euo pipefail
     cargo build --release -p tessera-server -p tessera-tests --bin tessera --bin tessera-bench
     dir=$(mktemp -d)
     password=bench-$(date +%s)
-    TESSERA_DATABASE_URL="sqlite://$dir/tessera.db" TESSERA_BIND=127.0.0.1:3901 \
+    url="sqlite://$dir/tessera.db"
+    pgdb=""
+    if [ "{{backend}}" = postgres ]; then
+      pgdb=tessera_bench_$RANDOM$RANDOM
+      psql "{{pg_url}}" -qc "CREATE DATABASE $pgdb"
+      url="{{pg_url}}"; url="${url%/*}/$pgdb"
+    fi
+    TESSERA_DATABASE_URL="$url" TESSERA_BIND=127.0.0.1:3901 \
       TESSERA_ADMIN_PASSWORD="$password" TESSERA_LOG=warn \
       ./target/release/tessera serve 2>"$dir/server.log" &
     server=$!
-    trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+    trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"; [ -z "$pgdb" ] || psql "{{pg_url}}" -qc "DROP DATABASE $pgdb"' EXIT
     for _ in $(seq 1 100); do curl -sf http://127.0.0.1:3901/health >/dev/null && break; sleep 0.1; done
     ./target/release/tessera-bench --base-url http://127.0.0.1:3901 --password "$password" \
-      --concurrency {{concurrency}} --duration {{duration}} --markdown
+      --concurrency {{concurrency}} --duration {{duration}} --scenario {{scenario}} --markdown
 
 # Before/after in one run: the release server of git revision `rev` (built in a temporary
 # worktree) and of the working tree, alternated `rounds` times under the same load client.

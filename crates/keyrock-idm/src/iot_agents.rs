@@ -131,9 +131,8 @@ pub fn reset_password(
     })
 }
 
-/// `DELETE /v1/applications/{app}/iot_agents/{iot}` (perm 2). Its OAuth tokens must go
-/// with it: the OAuth token store (not built yet) has to reference `iot_agents(id)` with
-/// `ON DELETE CASCADE`, or revoke them here.
+/// `DELETE /v1/applications/{app}/iot_agents/{iot}` (perm 2). Its OAuth access and refresh
+/// tokens go with it: the token tables reference `iot_agents(id)` with `ON DELETE CASCADE`.
 pub fn delete(
     conn: &mut DbConn,
     caller: &UserPrincipal,

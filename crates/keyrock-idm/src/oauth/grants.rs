@@ -85,10 +85,8 @@ pub fn token(
     now: OffsetDateTime,
 ) -> Result<TokenResponse, OAuthError> {
     let grant = request.grant_type.as_deref().and_then(GrantType::parse);
-    let client = {
-        let mut conn = pool.get()?;
-        client::authenticate(&mut conn, &request.client, grant, &settings.public_grants)?
-    };
+    let mut conn = pool.get()?;
+    let client = client::authenticate(&mut conn, &request.client, grant, &settings.public_grants)?;
     let name = request
         .grant_type
         .as_deref()
@@ -112,31 +110,27 @@ pub fn token(
         ));
     }
     match grant {
-        GrantType::Password => password_grant(pool, hasher, settings, &client, &request, now),
+        GrantType::Password => {
+            // No connection is held while bcrypt runs.
+            drop(conn);
+            password_grant(pool, hasher, settings, &client, &request, now)
+        }
         GrantType::ClientCredentials => {
             let scope = scope::granted(request.scope.as_deref(), &client.app)?;
-            let mut conn = pool.get()?;
-            write_tx(&mut conn, |c| {
-                issue(
-                    c,
-                    settings,
-                    &client.app,
-                    &Subject::Client,
-                    &scope,
-                    false,
-                    None,
-                    now,
-                )
-            })
+            // One insert, atomic by itself: no transaction round trips.
+            issue(
+                &mut conn,
+                settings,
+                &client.app,
+                &Subject::Client,
+                &scope,
+                false,
+                None,
+                now,
+            )
         }
-        GrantType::AuthorizationCode => {
-            let mut conn = pool.get()?;
-            code_grant(&mut conn, settings, &client, &request, now)
-        }
-        _ => {
-            let mut conn = pool.get()?;
-            refresh_grant(&mut conn, settings, &client, &request, now)
-        }
+        GrantType::AuthorizationCode => code_grant(&mut conn, settings, &client, &request, now),
+        _ => refresh_grant(&mut conn, settings, &client, &request, now),
     }
 }
 
