@@ -217,3 +217,57 @@ fn album_tokens_created_while_their_creator_loses_the_album_do_not_stay_valid() 
     // Both orders happened: some tokens were created (and then revoked).
     assert!(created > 0, "no token was ever created");
 }
+
+/// One authorization code redeemed by many clients at once (keyrock.md 5.4, single use):
+/// exactly one gets tokens, every other gets "authorization code is invalid", and those
+/// replays revoke what the winner got.
+#[test]
+fn a_code_redeemed_concurrently_is_spent_once_and_its_replays_revoke_the_winner() {
+    use tessera_tests::oauth::*;
+    let (s, db) = Server::start();
+    let w = tessera_tests::World::new(&s);
+    let app = s.oauth_app(&w.alice, &TOKEN_GRANTS, &[]);
+    let code = db.issue_code(&new_code(&app.id, &w.bob_id));
+    let responses = together(PARALLEL, |_| {
+        s.redeem(&app, &code, &[("redirect_uri", REDIRECT)])
+    });
+    let winners: Vec<&Resp> = responses.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        responses.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for resp in responses.iter().filter(|r| r.status != 200) {
+        resp.assert_oauth_error(400, "invalid_grant", BAD_CODE);
+    }
+    let won = winners[0].tokens();
+    s.assert_token_refused(&won.access, TOKEN_REVOKED);
+    s.refresh(&app, won.refresh(), None)
+        .assert_oauth_error(400, "invalid_grant", USED_REFRESH);
+}
+
+/// One refresh token presented by many clients at once (rotation, keyrock.md 5.4): exactly
+/// one gets a new pair, the others hear "no longer valid", and the new pair works.
+#[test]
+fn a_refresh_token_used_concurrently_rotates_once() {
+    use tessera_tests::oauth::*;
+    let (s, _db) = Server::start();
+    let w = tessera_tests::World::new(&s);
+    let app = s.oauth_app(&w.alice, &TOKEN_GRANTS, &[]);
+    let first = s.user_tokens(&app, "bob", None);
+    let responses = together(PARALLEL, |_| s.refresh(&app, first.refresh(), None));
+    let winners: Vec<&Resp> = responses.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        responses.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for resp in responses.iter().filter(|r| r.status != 200) {
+        resp.assert_oauth_error(400, "invalid_grant", USED_REFRESH);
+    }
+    let next = winners[0].tokens();
+    s.assert_token_valid(&next.access);
+    s.refresh(&app, next.refresh(), None).tokens();
+}
