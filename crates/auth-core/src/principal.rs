@@ -112,7 +112,9 @@ fn resolve_jwt(
     credential: &str,
     now: OffsetDateTime,
 ) -> Result<Resolved, ResolveError> {
-    let claimed: JwtClaims = jwt::unverified_claims(credential).ok_or(ResolveError::Unknown)?;
+    let claimed: JwtClaims = jwt::unverified_claims(credential)
+        .filter(|c: &JwtClaims| storage::is_storable(&c.app_id))
+        .ok_or(ResolveError::Unknown)?;
     let secret: Option<Option<String>> = oauth_clients::table
         .filter(oauth_clients::id.eq(&claimed.app_id))
         .select(oauth_clients::jwt_secret)

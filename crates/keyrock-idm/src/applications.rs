@@ -43,6 +43,9 @@ pub struct VisibleApplication {
 }
 
 pub fn find_application(conn: &mut DbConn, id: &str) -> Result<Option<Application>, KeyrockError> {
+    if !storage::is_storable(id) {
+        return Ok(None);
+    }
     Ok(oauth_clients::table
         .filter(oauth_clients::id.eq(id))
         .select(Application::as_select())

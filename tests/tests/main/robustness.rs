@@ -532,3 +532,43 @@ fn every_openapi_operation_has_its_own_descriptive_id() {
         );
     }
 }
+
+/// A NUL byte can arrive where no body decoder refuses it: in `/user`'s query, in a Basic
+/// client id, in the unverified `app_id` claim of a forged JWT. PostgreSQL cannot hold it
+/// in text, so such values must match nothing before any query: the family's own 401/400,
+/// never a 500 (CI's second run makes this meaningful on PostgreSQL).
+#[test]
+fn nul_bytes_in_oauth_inputs_match_nothing() {
+    use base64::Engine;
+    use tessera_tests::oauth::*;
+    let (s, _db) = Server::start();
+    let w = tessera_tests::World::new(&s);
+    let app = s.oauth_app(&w.alice, &TOKEN_GRANTS, &["jwt"]);
+    let t = s.user_tokens(&app, "bob", None);
+
+    let unknown_app = json!({"message": "Unauthorized", "code": 401, "title": "Unauthorized"});
+    let resp = s.get(&format!("/user?access_token={}&app_id=a%00b", t.access));
+    assert_eq!((resp.status, resp.json()), (401, unknown_app));
+    s.get("/user?access_token=a%00b")
+        .assert_bare(401, TOKEN_UNKNOWN);
+
+    s.request("POST", "/oauth2/token")
+        .basic("a\u{0}b", "secret")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .assert_basic_refused();
+
+    // A JWT whose payload names an application id with a NUL (the signature is never
+    // reached): unknown to /user, introspection and KHEOPS alike.
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let forged = format!(
+        "{}.{}.c2ln",
+        b64(&json!({"alg": "HS256", "typ": "JWT"})),
+        b64(&json!({"id": w.bob_id, "type": "user", "app_id": "x\u{0}y"}))
+    );
+    s.get(&format!("/user?access_token={forged}&app_id={}", app.id))
+        .assert_bare(401, TOKEN_UNKNOWN);
+    assert_eq!(s.introspection(&app, &forged), json!({"active": false}));
+    let resp = s.request("GET", "/albums").bearer(&forged).send();
+    assert_eq!(resp.status, 401, "{}", resp.body);
+}

@@ -325,6 +325,9 @@ fn find_candidate(
     app_id: &str,
     username: &str,
 ) -> Result<Candidate, OAuthError> {
+    if !storage::is_storable(username) {
+        return Ok(Candidate::Nobody);
+    }
     let agent: Option<(String, Option<String>)> = iot_agents::table
         .filter(iot_agents::id.eq(username))
         .filter(iot_agents::oauth_client_id.eq(app_id))

@@ -223,7 +223,9 @@ fn jwt(
     token: &str,
     now: OffsetDateTime,
 ) -> Result<Option<ActiveToken>, OAuthError> {
-    let Some(claimed) = auth_core::jwt::unverified_claims::<JwtIdentity>(token) else {
+    let Some(claimed) = auth_core::jwt::unverified_claims::<JwtIdentity>(token)
+        .filter(|c| storage::is_storable(&c.app_id))
+    else {
         return Ok(None);
     };
     let secret: Option<Option<String>> = oauth_clients::table

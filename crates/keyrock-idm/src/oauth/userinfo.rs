@@ -434,6 +434,9 @@ fn resolve(
     now: OffsetDateTime,
 ) -> Result<TokenHolder, UserInfoError> {
     if let Some(app_id) = app_id {
+        if !storage::is_storable(app_id) {
+            return Err(UserInfoError::UnknownApplication);
+        }
         let app: Option<(Option<String>, Option<String>)> = oauth_clients::table
             .filter(oauth_clients::id.eq(app_id))
             .select((oauth_clients::token_types, oauth_clients::jwt_secret))
