@@ -27,24 +27,18 @@ pub fn resource<E>(path: &str) -> Res<E> {
     }
 }
 
-macro_rules! method {
-    ($name:ident, $method:expr) => {
-        pub fn $name<F, Args>(self, handler: F) -> Self
-        where
-            F: Handler<Args>,
-            Args: FromRequest + 'static,
-            F::Output: Responder + 'static,
-        {
-            self.on($method, handler)
-        }
-    };
-}
-
 impl<E> Res<E> {
-    // Route tables attach handlers by their documented methods; only the debug-only test
-    // hooks declare a resource by hand.
+    /// A GET (and HEAD) handler. Route tables attach handlers by their documented methods;
+    /// only the debug-only test hooks declare a resource by hand.
     #[cfg(debug_assertions)]
-    method!(get, Method::GET);
+    pub fn get<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.on(Method::GET, handler)
+    }
 
     fn on<F, Args>(mut self, method: Method, handler: F) -> Self
     where
