@@ -521,7 +521,29 @@ fn jwks_serves_the_server_key_with_rs256_and_nothing_with_hs256() {
     let parsed: jsonwebtoken::jwk::JwkSet = serde_json::from_value(set.clone()).unwrap();
     let kid = string_field(jwk, "kid");
     let found = parsed.find(&kid).expect("the kid is found");
-    DecodingKey::from_jwk(found).expect("a usable RSA key");
+    let public = DecodingKey::from_jwk(found).expect("a usable RSA key");
+    // It is the public half of the key the server signs with: a token signed with the
+    // stored private key verifies against the published JWK, as a relying party checks it.
+    let pem: String = {
+        use storage::diesel::{QueryDsl, RunQueryDsl};
+        let mut conn = db.conn();
+        server_keys::table
+            .select(server_keys::private_key)
+            .first(&mut *conn)
+            .expect("the stored key")
+    };
+    let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+    header.kid = Some(kid.clone());
+    let signed = jsonwebtoken::encode(
+        &header,
+        &json!({"sub": "relying-party-check", "exp": 4_102_444_800_i64}),
+        &jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).expect("PKCS#8 PEM"),
+    )
+    .expect("sign");
+    let verified =
+        jsonwebtoken::decode::<Value>(&signed, &public, &Validation::new(Algorithm::RS256))
+            .expect("verifies against the JWKS");
+    assert_eq!(verified.claims["sub"], "relying-party-check");
     // The per-application document serves the same key; the key is in the store, once.
     let certs = s.get(&format!("/idm/applications/{}/certs", app.id));
     assert_eq!(certs.assert_status(200).json(), set);
