@@ -7,6 +7,7 @@
 //! - [`users`]: user accounts in the shared store.
 //! - [`api_tokens`]: Keyrock API tokens, stored by digest.
 //! - [`oauth`]: OAuth2 codes, access and refresh tokens, stored by digest.
+//! - [`sessions`]: browser sessions of the OAuth2 authorize flow, stored by digest.
 //! - [`server_key`]: the server's RS256 signing key (generated once, stored, cached).
 //! - [`principal`]: the one resolver from a presented bearer credential to a [`Principal`].
 
@@ -17,6 +18,7 @@ pub mod password;
 pub mod principal;
 pub mod secrets;
 pub mod server_key;
+pub mod sessions;
 pub mod users;
 
 pub use principal::{resolve, resolve_api_token, Principal, ResolveError, UserPrincipal};

@@ -264,6 +264,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     );
     add_table(&mut doc, &crate::keyrock::user_routes(), "", &[]);
     add_table(&mut doc, &crate::keyrock::oauth_routes(), "", &[]);
+    add_table(&mut doc, &crate::keyrock::browser_routes(), "", &[]);
     add_table(&mut doc, &crate::keyrock::discovery::routes(), "", &[]);
     add_table(&mut doc, &crate::kheops::routes(), "", &[("/api", "_api")]);
     utoipa::Modify::modify(&SecuritySchemes, &mut doc);

@@ -256,6 +256,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    browser_sessions (digest) {
+        digest -> Text,
+        user_id -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     oauth_clients,
@@ -277,4 +286,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_access_tokens,
     server_keys,
     user_authorized_applications,
+    browser_sessions,
 );

@@ -18,6 +18,17 @@ fn outside_keyrock(path: &str) -> bool {
         .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
+/// The routes of the OAuth2 browser flow, which answer HTML pages (keyrock.md 5.3).
+fn is_browser_path(path: &str) -> bool {
+    [
+        "/oauth2/authorize",
+        "/oauth2/enable_app",
+        "/oauth2/static/tessera.css",
+        "/auth/logout",
+    ]
+    .contains(&path)
+}
+
 /// The `$ref` of a schema, or of the items of an array schema.
 fn named(schema: &Value) -> Option<&str> {
     schema["$ref"]
@@ -37,19 +48,19 @@ fn every_answer_outside_v1_and_v3_has_a_schema_of_the_document() {
     assert_eq!(kheops, 2 * 15, "15 KHEOPS operations at two mounts");
     assert_eq!(
         ops.len() - kheops,
-        14,
+        19,
         "health, ready, version, metrics, openapi.json, Keyrock's five discovery routes, \
-         /user and the three /oauth2 routes"
+         /user, the three /oauth2 token routes and the five routes of the browser flow"
     );
 
     for op in &ops {
         let name = op.name();
         let is_kheops = is_kheops_path(&op.path);
         let responses = op.doc["responses"].as_object().expect("responses");
-        assert!(
-            responses.keys().any(|s| s.starts_with('2')),
-            "{name}: no 2xx"
-        );
+        // The consent form's success is the redirect back to the client.
+        let success =
+            |s: &String| s.starts_with('2') || (is_browser_path(&op.path) && s.starts_with('3'));
+        assert!(responses.keys().any(success), "{name}: no 2xx");
         for (status, response) in responses {
             let content = response["content"].as_object();
             if is_kheops && !status.starts_with('2') {
@@ -66,8 +77,14 @@ fn every_answer_outside_v1_and_v3_has_a_schema_of_the_document() {
                 let schema = &body["schema"];
                 assert!(schema.is_object(), "{name} {status} {media}: no schema");
                 if essence(media) != "application/json" {
-                    assert_eq!(op.path, "/metrics", "{name} {status}: {media}");
-                    assert_eq!(essence(media), "text/plain");
+                    // Text: the metrics, and the browser flow's pages and stylesheet.
+                    let expected = match op.path.as_str() {
+                        "/metrics" => "text/plain",
+                        "/oauth2/static/tessera.css" => "text/css",
+                        p if is_browser_path(p) => "text/html",
+                        _ => panic!("{name} {status}: {media}"),
+                    };
+                    assert_eq!(essence(media), expected, "{name} {status}");
                     assert_eq!(schema["type"], "string");
                     continue;
                 }

@@ -202,6 +202,12 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("post", "/oauth2/revoke"),
             ("post", "/oauth2/introspect"),
             ("get", "/user"),
+            // The browser flow (keyrock.md 5.3).
+            ("get", "/oauth2/authorize"),
+            ("post", "/oauth2/authorize"),
+            ("post", "/oauth2/enable_app"),
+            ("get", "/oauth2/static/tessera.css"),
+            ("get", "/auth/logout"),
         ],
     );
     // Keyrock's discovery and keys, at the root (keyrock.md 5.7).

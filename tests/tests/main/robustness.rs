@@ -420,6 +420,22 @@ fn every_405_names_the_allowed_methods() {
         assert_eq!(allow, expected, "{unserved} {path}");
         if is_kheops_path(&path) {
             assert_eq!(resp.json()["message"], "Method Not Allowed", "{path}");
+        } else if [
+            "/oauth2/authorize",
+            "/oauth2/enable_app",
+            "/oauth2/static/tessera.css",
+            "/auth/logout",
+        ]
+        .contains(&path.as_str())
+        {
+            // The browser flow answers pages (keyrock.md 5.3).
+            let ct = resp.header("content-type").unwrap_or_default();
+            assert!(ct.starts_with("text/html"), "{path}: {ct}");
+            assert!(
+                resp.body.contains("Method not allowed"),
+                "{path}: {}",
+                resp.body
+            );
         } else if path.starts_with("/oauth2/") {
             // RFC 6749's format (keyrock.md 5.1).
             let body = resp.json();

@@ -11,6 +11,7 @@ use storage::{write_tx, DbConn, Pool};
 use time::OffsetDateTime;
 
 use super::client::{self, cannot_retrieve, grants_of, Client, ClientAuth, ClientKind};
+use super::id_token::{self, Oidc};
 use super::pdp::Decision;
 use super::userinfo::{iot_token_info, user_token_info};
 use super::{scope, OAuthError, OAuthSettings};
@@ -58,6 +59,8 @@ pub struct TokenResponse {
     pub expires_in: Option<i64>,
     pub refresh_token: Option<String>,
     pub scope: Vec<String>,
+    /// The authorization_code grant, when the code's scope holds `openid` (5.8).
+    pub id_token: Option<String>,
 }
 
 const INVALID_USER: OAuthError =
@@ -81,6 +84,7 @@ pub fn token(
     pool: &Pool,
     hasher: &PasswordHasher,
     settings: &OAuthSettings,
+    oidc: &Oidc<'_>,
     request: TokenRequest,
     now: OffsetDateTime,
 ) -> Result<TokenResponse, OAuthError> {
@@ -129,7 +133,9 @@ pub fn token(
                 now,
             )
         }
-        GrantType::AuthorizationCode => code_grant(&mut conn, settings, &client, &request, now),
+        GrantType::AuthorizationCode => {
+            code_grant(&mut conn, settings, oidc, &client, &request, now)
+        }
         _ => refresh_grant(&mut conn, settings, &client, &request, now),
     }
 }
@@ -137,7 +143,7 @@ pub fn token(
 /// Issues an access token for `subject` (a JWT when the scope says so), and a refresh token
 /// when `refreshable` and the token is not permanent.
 #[allow(clippy::too_many_arguments)]
-fn issue(
+pub(crate) fn issue(
     conn: &mut DbConn,
     settings: &OAuthSettings,
     app: &Application,
@@ -182,6 +188,7 @@ fn issue(
         expires_in,
         refresh_token: issued.refresh_token,
         scope: scope.to_vec(),
+        id_token: None,
     })
 }
 
@@ -357,6 +364,7 @@ enum Redeemed {
 fn code_grant(
     conn: &mut DbConn,
     settings: &OAuthSettings,
+    oidc: &Oidc<'_>,
     client: &Client,
     request: &TokenRequest,
     now: OffsetDateTime,
@@ -399,11 +407,11 @@ fn code_grant(
             return Ok(Redeemed::Replayed);
         }
         let subject = Subject::User(stored.user_id.clone());
-        let user = auth_core::users::find_user(c, &stored.user_id)?;
-        if !user.is_some_and(|u| u.enabled) {
+        let Some(user) = auth_core::users::find_user(c, &stored.user_id)?.filter(|u| u.enabled)
+        else {
             return Err(CODE_INVALID);
-        }
-        issue(
+        };
+        let mut response = issue(
             c,
             settings,
             &client.app,
@@ -412,8 +420,19 @@ fn code_grant(
             true,
             Some(&stored.digest),
             now,
-        )
-        .map(Redeemed::Issued)
+        )?;
+        if stored.scope.iter().any(|s| s == "openid") {
+            response.id_token = Some(id_token::issue(
+                c,
+                oidc,
+                &client.app,
+                &user,
+                stored.nonce.as_deref(),
+                Some(&response.access_token),
+                now,
+            )?);
+        }
+        Ok(Redeemed::Issued(response))
     })?;
     match outcome {
         Redeemed::Issued(response) => Ok(response),

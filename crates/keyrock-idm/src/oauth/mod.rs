@@ -2,9 +2,11 @@
 //! token endpoint's grants, revocation, introspection, and `/user` with its policy decision
 //! point. Tokens are stored by `auth_core::oauth`; the rules of who gets what live here.
 
+pub mod authorize;
 pub mod cache;
 pub mod client;
 pub mod grants;
+pub mod id_token;
 pub mod pdp;
 pub mod revocation;
 pub mod scope;

@@ -2,6 +2,7 @@
 
 mod applications;
 mod assignments;
+mod authorize;
 mod commands;
 pub mod discovery;
 mod error;
@@ -122,6 +123,18 @@ pub fn oauth_routes() -> Vec<Route<OAuthApiError, ()>> {
     ]
 }
 
+/// The OAuth2 browser flow (keyrock.md 5.3): pages, forms and the stylesheet, whose errors
+/// are HTML pages.
+pub fn browser_routes() -> Vec<Route<authorize::BrowserError, ()>> {
+    vec![
+        route!(authorize::authorize_page),
+        route!(authorize::login),
+        route!(authorize::enable_app),
+        route!(authorize::stylesheet),
+        route!(authorize::logout),
+    ]
+}
+
 /// Where the OAuth2 routes are mounted.
 pub const OAUTH_MOUNT: &str = "/oauth2";
 
@@ -138,6 +151,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         route::register(cfg, &table, MOUNTS[0], mount);
     }
     route::register(cfg, &user_routes(), "", "");
+    // Before the `/oauth2` scope, which would otherwise take their paths.
+    route::register(cfg, &browser_routes(), "", "");
     route::register(cfg, &oauth_routes(), OAUTH_MOUNT, OAUTH_MOUNT);
     route::register(cfg, &discovery::routes(), "", "");
 }
@@ -171,9 +186,9 @@ impl RouteMeta for Option<Operation> {
 pub fn serves(path: &str) -> bool {
     let first = path.split('/').find(|s| !s.is_empty()).unwrap_or("");
     let mounted = MOUNTS.iter().any(|m| m.trim_start_matches('/') == first);
-    // `/oauth2` and `/user` belong to the family before their routes are served;
-    // `/.well-known` and `/idm` hold its discovery routes.
-    mounted || ["oauth2", "user", ".well-known", "idm"].contains(&first)
+    // `/oauth2` and `/user` are its OAuth2 side, `/.well-known` and `/idm` its discovery
+    // routes, `/auth` its browser logout.
+    mounted || ["oauth2", "user", ".well-known", "idm", "auth"].contains(&first)
 }
 
 /// The links of `GET /v1`.

@@ -212,6 +212,9 @@ pub struct TokenBody {
     pub refresh_token: Option<String>,
     /// The token's scope items.
     pub scope: Vec<String>,
+    /// The authorization_code grant, when the code's scope holds `openid` (keyrock.md 5.8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl From<TokenResponse> for TokenBody {
@@ -222,6 +225,7 @@ impl From<TokenResponse> for TokenBody {
             expires_in: r.expires_in,
             refresh_token: r.refresh_token,
             scope: r.scope,
+            id_token: r.id_token,
         }
     }
 }
@@ -256,7 +260,9 @@ pub async fn token(
     let st = state.clone();
     let redeems_code = request.grant_type.as_deref() == Some("authorization_code");
     let response = db::blocking(move || {
-        grants::token(&st.pool, &st.hasher, &st.oauth, request, now).map_err(OAuthApiError::from)
+        let oidc = super::authorize::oidc(&st);
+        grants::token(&st.pool, &st.hasher, &st.oauth, &oidc, request, now)
+            .map_err(OAuthApiError::from)
     })
     .await;
     if redeems_code
