@@ -292,10 +292,58 @@ impl Browser {
             .unwrap_or_else(|e| panic!("attribute {name} of {css:?}: {e}"))
     }
 
+    /// The form controls a person fills in (inputs other than hidden ones, selects, text
+    /// areas) that no label names: neither a `<label for>` with their `id` nor a `<label>`
+    /// around them. Each is described by its `name` (or its markup position).
+    pub fn unlabelled_controls(&self) -> Vec<String> {
+        let controls = self.find_all("input:not([type=hidden]), select, textarea");
+        let mut unlabelled = Vec::new();
+        for (i, control) in controls.iter().enumerate() {
+            let (id, name, wrapped) = self.rt.block_on(async {
+                let id = control.attr("id").await.expect("id");
+                let name = control.attr("name").await.expect("name");
+                let wrapped = !control
+                    .find_all(Locator::XPath("ancestor::label"))
+                    .await
+                    .expect("ancestor labels")
+                    .is_empty();
+                (id, name, wrapped)
+            });
+            let bound = id
+                .filter(|id| !id.is_empty())
+                .is_some_and(|id| self.exists(&format!("label[for=\"{id}\"]")));
+            if !bound && !wrapped {
+                unlabelled.push(name.unwrap_or_else(|| format!("control #{i}")));
+            }
+        }
+        unlabelled
+    }
+
     /// The visible text of the page's body.
     pub fn text(&self) -> String {
         let body = self.element("body");
         self.rt.block_on(body.text()).expect("body text")
+    }
+
+    /// Waits up to [`WAIT`] until the page's visible text contains `needle`, and returns
+    /// that text; panics with the URL and the text otherwise.
+    #[track_caller]
+    pub fn wait_for_text(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let text = self.text();
+            if text.contains(needle) {
+                return text;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "no text {needle:?} within {WAIT:?} on {}\ntext:\n{}",
+                    self.current_url(),
+                    excerpt(&text, 3000)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Types `keys` into whatever has the focus (the page's body when nothing has), as a

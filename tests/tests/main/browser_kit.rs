@@ -47,6 +47,7 @@ fn fills_checks_and_submits_a_form() {
         browser.attrs("label[for]", "for"),
         [Some("email".to_owned()), Some("password".to_owned())]
     );
+    assert_eq!(browser.unlabelled_controls(), Vec::<String>::new());
     assert!(browser.is_checked("input[value=username]"));
     assert!(!browser.is_checked("input[value=gravatar]"));
 
@@ -96,6 +97,22 @@ fn the_keyboard_moves_the_focus_and_submits() {
     let parts = UrlParts::parse(&url);
     assert_eq!(parts.query("email"), Some("kb@test.com"));
     assert_eq!(parts.query("password"), Some("secret"));
+}
+
+#[test]
+fn finds_controls_without_a_label() {
+    let site = Listener::serving(
+        r#"<!doctype html><html lang="en"><body><form>
+        <label for="a">A</label><input id="a" name="a">
+        <label for="elsewhere">B</label><input id="b" name="b">
+        <input name="c" placeholder="a placeholder is no label">
+        <label>D <input type="checkbox" name="d"></label>
+        <input type="hidden" name="_csrf" value="x">
+        </form></body></html>"#,
+    );
+    let browser = Browser::start();
+    browser.goto(&site.url("/"));
+    assert_eq!(browser.unlabelled_controls(), ["b", "c"]);
 }
 
 #[test]
