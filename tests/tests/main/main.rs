@@ -2,6 +2,8 @@
 //! module is one suite; run one with e.g. `cargo test -p tessera-tests --test main --
 //! kheops_albums::`.
 
+mod browser_flow;
+mod browser_kit;
 mod keyrock_agents;
 mod keyrock_applications;
 mod keyrock_auth_tokens;
