@@ -303,13 +303,6 @@ fn code_with_pkce_and_consent_shares_exactly_the_chosen_attributes() {
         )
         .tokens();
     tokens.assert_shape(&["bearer"], true);
-    // Single use.
-    f.s.redeem(
-        &f.app,
-        &code,
-        &[to_redirect, ("code_verifier", &pkce_verifier)],
-    )
-    .assert_oauth_error(400, "invalid_grant", BAD_CODE);
 
     let info = f.user(&tokens.access);
     assert_eq!(info["id"], f.w.bob_id.as_str());
@@ -319,6 +312,15 @@ fn code_with_pkce_and_consent_shares_exactly_the_chosen_attributes() {
         info["isGravatarEnabled"].is_boolean(),
         "gravatar was shared: {info}"
     );
+
+    // Single use: a replay is refused and revokes what the code gave (keyrock.md 5.4).
+    f.s.redeem(
+        &f.app,
+        &code,
+        &[to_redirect, ("code_verifier", &pkce_verifier)],
+    )
+    .assert_oauth_error(400, "invalid_grant", BAD_CODE);
+    f.s.assert_token_refused(&tokens.access, TOKEN_REVOKED);
 }
 
 #[test]

@@ -440,8 +440,10 @@ pub fn grant(
                 AccessTokenType::Jwt => "jwt",
             };
             params.push(("token_type", token_type.to_owned()));
-            if let Some(expires_in) = issued.expires_in {
-                params.push(("expires_in", expires_in.to_string()));
+            // Unlike the token endpoint's JWT answer, the fragment names the lifetime of
+            // every token but a permanent one (5.3).
+            if !scope::is_permanent(&a.scope) {
+                params.push(("expires_in", settings.expires_in().to_string()));
             }
             params.push(("scope", issued.scope.join(" ")));
             access = Some(issued.access_token);
