@@ -12,6 +12,7 @@ mod keyrock_users;
 mod kheops_albums;
 mod kheops_capabilities;
 mod kheops_routes;
+mod oauth_authorize;
 mod oauth_client_crate;
 mod oauth_discovery;
 mod oauth_identity;
