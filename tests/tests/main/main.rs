@@ -19,6 +19,7 @@ mod oauth_identity;
 mod oauth_introspect;
 mod oauth_revoke;
 mod oauth_token;
+mod oidc_relying_party;
 mod openapi_kheops_schemas;
 mod openapi_schemas;
 mod operations;
