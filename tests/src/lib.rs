@@ -21,6 +21,7 @@ use storage::diesel::{self, Connection, RunQueryDsl};
 
 pub use serde_json::json;
 
+pub mod authorize;
 pub mod browser;
 pub mod keyrock;
 pub mod kheops;
