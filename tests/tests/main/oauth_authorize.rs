@@ -458,7 +458,12 @@ fn the_login_page_shows_the_application_escaped_under_strict_headers() {
     assert!(text.contains(description), "description not shown: {text}");
     assert!(!page.body.contains("<script>alert"), "{}", page.body);
     assert!(!page.body.contains("<b>tools"), "{}", page.body);
-    assert!(page.body.contains("&lt;script&gt;"), "{}", page.body);
+    // Escaped as entities (named or numeric: askama writes `&#60;`).
+    assert!(
+        page.body.contains("&lt;script&gt;") || page.body.contains("&#60;script&#62;"),
+        "{}",
+        page.body
+    );
 
     // Accessible markup: labels bound to the inputs.
     assert!(form.has_label_for("email"), "no label for email");
@@ -1015,7 +1020,8 @@ fn the_code_comes_in_the_query_bound_to_the_redirect_uri_it_was_asked_with() {
         "{:?}",
         r.location
     );
-    assert_eq!(r.keys_at(OTHER, false), ["code", "state", "x"]);
+    // The URI's own `x=1` stays in front (the prefix checked above); the result follows.
+    assert_eq!(r.keys_at(OTHER, false), ["code", "state"]);
     let code = code_of(&r, OTHER);
     assert_eq!(db.code(&code).redirect_uri.as_deref(), Some(OTHER));
     s.redeem(&app, &code, &[("redirect_uri", REDIRECT)])
