@@ -860,3 +860,38 @@ fn lifetimes_come_from_the_settings_and_refresh_tokens_expire() {
     // The access token outlives its refresh token.
     s.assert_token_valid(&t.access);
 }
+
+/// A legacy Keyrock hash (keyrock.md 8) works with the password grant and is replaced by
+/// bcrypt on that first use; the old hash then no longer verifies, because it is gone.
+#[test]
+fn the_password_grant_upgrades_a_legacy_keyrock_hash() {
+    use storage::diesel::RunQueryDsl;
+    use storage::schema::users;
+    let (s, db) = Server::start();
+    let w = World::new(&s);
+    let app = s.oauth_app(&w.alice, &TOKEN_GRANTS, &[]);
+    let salt = "fbba54b6750b16e8";
+    let legacy = auth_core::password::legacy_keyrock_hash("carol-pw", Some(salt));
+    storage::diesel::update(users::table.filter(users::id.eq(&w.carol_id)))
+        .set((
+            users::password_hash.eq(&legacy),
+            users::password_salt.eq(salt),
+        ))
+        .execute(&mut *db.conn())
+        .unwrap();
+    s.try_password_grant(&app, "carol@test.com", "wrong", None)
+        .assert_oauth_error(400, "invalid_grant", BAD_USER);
+    let t = s.password_grant(&app, "carol@test.com", "carol-pw");
+    s.assert_token_valid(&t.access);
+    let (hash, stored_salt): (Option<String>, Option<String>) = users::table
+        .filter(users::id.eq(&w.carol_id))
+        .select((users::password_hash, users::password_salt))
+        .first(&mut *db.conn())
+        .unwrap();
+    let hash = hash.expect("a hash");
+    assert!(hash.starts_with("$2"), "still {hash}");
+    assert_ne!(hash, legacy);
+    assert_eq!(stored_salt, None);
+    // The same password keeps working against the bcrypt hash.
+    s.password_grant(&app, "carol@test.com", "carol-pw");
+}
