@@ -11,7 +11,7 @@ use storage::{to_db_time, write_tx, DbConn, Pool};
 use time::OffsetDateTime;
 
 use super::client::grants_of;
-use super::grants::{issue, AccessTokenType};
+use super::grants::issue;
 use super::id_token::{self, Oidc};
 use super::{scope, OAuthError, OAuthSettings};
 use crate::applications::{find_application, Application};
@@ -435,11 +435,7 @@ pub fn grant(
             let subject = Subject::User(user.id.clone());
             let issued = issue(c, settings, &a.app, &subject, &a.scope, false, None, now)?;
             params.push(("access_token", issued.access_token.clone()));
-            let token_type = match issued.token_type {
-                AccessTokenType::Bearer => "bearer",
-                AccessTokenType::Jwt => "jwt",
-            };
-            params.push(("token_type", token_type.to_owned()));
+            params.push(("token_type", issued.token_type.as_str().to_owned()));
             // Unlike the token endpoint's JWT answer, the fragment names the lifetime of
             // every token but a permanent one (5.3).
             if !scope::is_permanent(&a.scope) {
