@@ -10,6 +10,7 @@ use storage::schema::iot_agents;
 use storage::{write_tx, DbConn, Pool};
 use time::OffsetDateTime;
 
+use super::cache::TokenInfoCache;
 use super::client::{self, cannot_retrieve, grants_of, Client, ClientAuth, ClientKind};
 use super::id_token::{self, Oidc};
 use super::pdp::Decision;
@@ -85,6 +86,7 @@ pub fn token(
     hasher: &PasswordHasher,
     settings: &OAuthSettings,
     oidc: &Oidc<'_>,
+    evaluations: &TokenInfoCache,
     request: TokenRequest,
     now: OffsetDateTime,
 ) -> Result<TokenResponse, OAuthError> {
@@ -133,9 +135,15 @@ pub fn token(
                 now,
             )
         }
-        GrantType::AuthorizationCode => {
-            code_grant(&mut conn, settings, oidc, &client, &request, now)
-        }
+        GrantType::AuthorizationCode => code_grant(
+            &mut conn,
+            settings,
+            oidc,
+            evaluations,
+            &client,
+            &request,
+            now,
+        ),
         _ => refresh_grant(&mut conn, settings, &client, &request, now),
     }
 }
@@ -365,6 +373,7 @@ fn code_grant(
     conn: &mut DbConn,
     settings: &OAuthSettings,
     oidc: &Oidc<'_>,
+    evaluations: &TokenInfoCache,
     client: &Client,
     request: &TokenRequest,
     now: OffsetDateTime,
@@ -436,7 +445,11 @@ fn code_grant(
     })?;
     match outcome {
         Redeemed::Issued(response) => Ok(response),
-        Redeemed::Replayed => Err(CODE_INVALID),
+        Redeemed::Replayed => {
+            // The replay revoked tokens: /user must not answer for them from memory.
+            evaluations.clear();
+            Err(CODE_INVALID)
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use storage::schema::oauth_clients;
 use storage::{write_tx, DbConn};
 use time::OffsetDateTime;
 
+use super::cache::TokenInfoCache;
 use super::client::{self, ClientAuth};
 use super::userinfo::{trusts, JwtIdentity};
 use super::OAuthError;
@@ -42,7 +43,12 @@ const MISSING_TOKEN: OAuthError = OAuthError::InvalidRequest("Missing parameter:
 
 /// `POST /oauth2/revoke`: revokes the token if it is the caller's; succeeds whatever the
 /// token was (RFC 7009 2.2). A refresh token takes the access tokens issued with it along.
-pub fn revoke(conn: &mut DbConn, query: &TokenQuery) -> Result<(), OAuthError> {
+/// This process's `/user` evaluations are forgotten, so it refuses the token at once.
+pub fn revoke(
+    conn: &mut DbConn,
+    evaluations: &TokenInfoCache,
+    query: &TokenQuery,
+) -> Result<(), OAuthError> {
     let client = client::authenticate(conn, &query.client, None, &[])?;
     let token = query.token.as_deref().ok_or(MISSING_TOKEN)?;
     let app = client.app.id;
@@ -57,8 +63,10 @@ pub fn revoke(conn: &mut DbConn, query: &TokenQuery) -> Result<(), OAuthError> {
                 _ => oauth::revoke_refresh(c, token, &app)?,
             };
         }
-        Ok(())
-    })
+        Ok::<_, OAuthError>(())
+    })?;
+    evaluations.clear();
+    Ok(())
 }
 
 /// `token_type` of an active token.

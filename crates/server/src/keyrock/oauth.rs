@@ -258,23 +258,21 @@ pub async fn token(
     };
     let now = OffsetDateTime::now_utc();
     let st = state.clone();
-    let redeems_code = request.grant_type.as_deref() == Some("authorization_code");
     let response = db::blocking(move || {
         let oidc = super::authorize::oidc(&st);
-        grants::token(&st.pool, &st.hasher, &st.oauth, &oidc, request, now)
-            .map_err(OAuthApiError::from)
-    })
-    .await;
-    if redeems_code
-        && matches!(
-            response,
-            Err(OAuthApiError::Domain(OAuthError::InvalidGrant(_)))
+        grants::token(
+            &st.pool,
+            &st.hasher,
+            &st.oauth,
+            &oidc,
+            &st.token_info,
+            request,
+            now,
         )
-    {
-        // Perhaps a replayed code, which revoked tokens: /user must not answer from memory.
-        state.token_info.clear();
-    }
-    Ok(no_store().json(TokenBody::from(response?)))
+        .map_err(OAuthApiError::from)
+    })
+    .await?;
+    Ok(no_store().json(TokenBody::from(response)))
 }
 
 /// The form of `POST /oauth2/revoke` and `POST /oauth2/introspect`.
@@ -312,13 +310,11 @@ pub async fn revoke(
 ) -> Result<HttpResponse, OAuthApiError> {
     let params = form(&req, payload).await?;
     let query = token_query(&req, &params);
+    let st = state.clone();
     db::with_conn(&state.pool, move |conn| {
-        revocation::revoke(conn, &query).map_err(OAuthApiError::from)
+        revocation::revoke(conn, &st.token_info, &query).map_err(OAuthApiError::from)
     })
     .await?;
-    // Revocations through this process are seen by its /user at once (other processes:
-    // within the cache's one second).
-    state.token_info.clear();
     Ok(no_store().finish())
 }
 
