@@ -235,13 +235,27 @@ impl Browser {
         });
     }
 
-    /// Clicks the element matching `css` (a submit button: the browser follows the form
-    /// and its redirects before this returns).
+    /// Clicks the element matching `css`, a submit button, and waits until the page it was
+    /// on has been replaced: the next read sees the page the form led to, never the old one
+    /// (a login page shown again holds the same text as before, so waiting for text alone
+    /// could read the old page, or find its body gone mid-read).
     #[track_caller]
     pub fn click(&self, css: &str) {
         let element = self.element(css);
+        let old_page = self.element("html");
         if let Err(e) = self.rt.block_on(element.click()) {
             panic!("click {css:?} on {}: {e}", self.current_url());
+        }
+        let deadline = Instant::now() + WAIT;
+        // A command on an element of a replaced document fails (stale element reference).
+        while self.rt.block_on(old_page.tag_name()).is_ok() {
+            if Instant::now() >= deadline {
+                panic!(
+                    "clicking {css:?} did not leave {} within {WAIT:?}",
+                    self.current_url()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -319,10 +333,19 @@ impl Browser {
         unlabelled
     }
 
-    /// The visible text of the page's body.
+    /// The visible text of the page's body. A body replaced while it is read (the page
+    /// navigated in between) is read again from the new page.
+    #[track_caller]
     pub fn text(&self) -> String {
-        let body = self.element("body");
-        self.rt.block_on(body.text()).expect("body text")
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let body = self.element("body");
+            match self.rt.block_on(body.text()) {
+                Ok(text) => return text,
+                Err(e) if Instant::now() >= deadline => panic!("body text: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
     }
 
     /// Waits up to [`WAIT`] until the page's visible text contains `needle`, and returns
