@@ -80,3 +80,74 @@ bench-compare rev rounds="2" concurrency="16" duration="10":
       run "$old/src/target/release/tessera" "before"
       run ./target/release/tessera "after"
     done
+
+# `tessera import keyrock` throughput and memory (docs/benchmarks.md): a release build, one
+# synthetic Keyrock dump (keyrock-dump-gen; `scale` multiplies the issue's 100,000 users,
+# 1,000 applications, 10,000 role assignments and 1,000,000 access tokens), imported into a
+# fresh SQLite file and a fresh database on the PostgreSQL server of TESSERA_TEST_DATABASE_URL,
+# `runs` times each, under GNU time; `keep=1` keeps the dump and the logs. Arguments are
+# key=value, e.g. `just bench-import scale=0.1`, `just bench-import runs=3 backends=postgres`.
+bench-import *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    scale=1 runs=1 backends=sqlite,postgres keep=0
+    for arg in {{args}}; do
+      case "$arg" in
+        scale=*|runs=*|backends=*|keep=*) declare "$arg" ;;
+        *) echo "bench-import: unknown argument $arg (scale=F runs=N backends=sqlite,postgres keep=1)" >&2; exit 2 ;;
+      esac
+    done
+    cargo build --release -p tessera-server -p tessera-tests --bin tessera --bin keyrock-dump-gen
+    dir=$(mktemp -d)
+    pgdb=""
+    cleanup() {
+      [ -z "$pgdb" ] || psql "{{pg_url}}" -qc "DROP DATABASE IF EXISTS $pgdb"
+      if [ "$keep" = 1 ]; then echo "kept: $dir" >&2; else rm -rf "$dir"; fi
+    }
+    trap cleanup EXIT
+    n() { awk -v s="$scale" -v n="$1" 'BEGIN { v = int(n * s + 0.5); print (v < 1 ? 1 : v) }'; }
+    ./target/release/keyrock-dump-gen --users "$(n 100000)" --applications "$(n 1000)" \
+      --role-assignments "$(n 10000)" --access-tokens "$(n 1000000)" --out "$dir/keyrock.sql" 2>"$dir/gen.log"
+    echo "dump: $(awk '{ printf "%.1f MB", $1 / 1e6 }' <<<"$(stat -c %s "$dir/keyrock.sql")"), $(sed 's/^keyrock-dump-gen: wrote //; s/, [0-9]* bytes in [^:]*:/:/' "$dir/gen.log")"
+    echo
+    echo "| backend | run | rows imported | seconds | rows/s | peak RSS MB |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for backend in ${backends//,/ }; do
+      : >"$dir/results-$backend"
+      for run in $(seq 1 "$runs"); do
+        case "$backend" in
+          sqlite) url="sqlite://$dir/import-$run.db" ;;
+          postgres)
+            pgdb=tessera_import_$RANDOM$RANDOM
+            psql "{{pg_url}}" -qc "CREATE DATABASE $pgdb"
+            url="{{pg_url}}"; url="${url%/*}/$pgdb" ;;
+          *) echo "bench-import: unknown backend $backend" >&2; exit 2 ;;
+        esac
+        log="$dir/import-$backend-$run.log"
+        if ! TESSERA_DATABASE_URL="$url" /usr/bin/time -v -o "$dir/time-$backend-$run" \
+            ./target/release/tessera import keyrock --dump "$dir/keyrock.sql" 2>"$log"; then
+          echo "bench-import: the import into $backend failed:" >&2; tail -n 5 "$log" >&2; exit 1
+        fi
+        # The summary is the last stderr line: "...: imported user=N organization=N ...; skipped ..."
+        rows=$(tail -n 1 "$log" | sed -n 's/^.*: imported \([^;]*\);.*$/\1/p' | tr ' ' '\n' | awk -F= '{ s += $2 } END { print s + 0 }')
+        if [ "$rows" -eq 0 ]; then
+          echo "bench-import: no summary line from the import into $backend:" >&2; tail -n 2 "$log" >&2; exit 1
+        fi
+        secs=$(sed -n 's/^\tElapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/time-$backend-$run" \
+          | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
+        rss=$(sed -n 's/^\tMaximum resident set size (kbytes): //p' "$dir/time-$backend-$run")
+        echo "$rows $secs $rss" >>"$dir/results-$backend"
+        awk -v b="$backend" -v r="$run" -v n="$rows" -v s="$secs" -v m="$rss" \
+          'BEGIN { printf "| %s | %s | %d | %.2f | %.0f | %.1f |\n", b, r, n, s, n / s, m / 1024 }'
+        case "$backend" in
+          sqlite) rm -f "$dir/import-$run.db"* ;;
+          postgres) psql "{{pg_url}}" -qc "DROP DATABASE $pgdb"; pgdb="" ;;
+        esac
+      done
+      if [ "$runs" -gt 1 ]; then
+        # Medians of seconds and of peak RSS, each over the runs.
+        sort -n -k2 "$dir/results-$backend" | awk -v b="$backend" '{ n[NR] = $1; s[NR] = $2 }
+          END { m = int((NR + 1) / 2); printf "| %s | median | %d | %.2f | %.0f |", b, n[m], s[m], n[m] / s[m] }'
+        sort -n -k3 "$dir/results-$backend" | awk '{ r[NR] = $3 } END { printf " %.1f |\n", r[int((NR + 1) / 2)] / 1024 }'
+      fi
+    done
