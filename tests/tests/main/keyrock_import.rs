@@ -1252,7 +1252,7 @@ fn a_database_with_data_made_through_the_api_is_refused() {
 fn a_database_that_only_served_takes_the_dump() {
     let db = TestDb::new();
     {
-        // The bootstrap admin, its API token and a browser session are no data.
+        // The bootstrap admin and its API token are no data.
         let s = Server::start_on(&db, Options::default());
         s.admin_token();
     }
