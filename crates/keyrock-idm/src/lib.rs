@@ -10,6 +10,7 @@ pub mod assignments;
 pub mod authz;
 pub mod caller;
 mod error;
+pub mod import;
 pub mod input;
 pub mod iot_agents;
 pub mod oauth;

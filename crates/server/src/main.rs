@@ -4,6 +4,7 @@ mod app;
 mod bootstrap;
 mod db;
 mod http;
+mod import;
 mod keyrock;
 mod kheops;
 mod ops;
@@ -15,7 +16,7 @@ mod wire_time;
 
 use std::process::ExitCode;
 
-use settings::{Cli, Command, LoadError};
+use settings::{Cli, Command, ImportCommand, LoadError};
 
 fn main() -> ExitCode {
     let cli = match Cli::load() {
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => app::serve(settings),
         Command::Migrate => app::migrate(&settings),
+        Command::Import(ImportCommand::Keyrock(args)) => import::keyrock(&settings, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

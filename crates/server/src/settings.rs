@@ -39,12 +39,35 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Run pending migrations, create the admin if none exists, and serve HTTP (the default).
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Load another identity server's data into an empty Tessera database.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImportCommand {
+    /// Import a mysqldump of a Keyrock database (users, applications, roles, permissions,
+    /// organizations, assignments, PEP proxies, IoT agents, consents and live OAuth2 tokens)
+    /// into the database of TESSERA_DATABASE_URL: pending migrations first, then everything
+    /// in one transaction. The target must hold nothing but the seeded rows and the
+    /// bootstrap admin. Prints a one-line summary on stderr.
+    Keyrock(KeyrockImport),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeyrockImport {
+    /// The dump: a file written by `mysqldump` (MySQL or MariaDB), or `-` for standard input
+    #[arg(long, value_name = "FILE.sql")]
+    pub dump: PathBuf,
+    /// Parse, map and check everything, print the same summary, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]

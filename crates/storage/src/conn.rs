@@ -94,7 +94,8 @@ impl DatabaseUrl {
         }
     }
 
-    fn connect(&self) -> Result<DbConn, StorageError> {
+    /// Opens one connection, set up as the pool's are (no migrations run).
+    pub fn connect(&self) -> Result<DbConn, StorageError> {
         match self {
             DatabaseUrl::Postgres(url) => Ok(DbConn::Postgres(PgConnection::establish(url)?)),
             DatabaseUrl::SqliteFile(path) => {
@@ -148,7 +149,10 @@ pub fn migrate(url: &DatabaseUrl) -> Result<Vec<String>, StorageError> {
     run_migrations(&mut conn)
 }
 
-fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, StorageError> {
+/// Applies every pending migration on `conn` and returns the names of those applied. Inside
+/// an open transaction the migrations become part of it (both backends run DDL in
+/// transactions), so a caller can roll them back together with what it wrote after them.
+pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, StorageError> {
     let applied = match conn {
         DbConn::Sqlite(c) => c
             .run_pending_migrations(SQLITE_MIGRATIONS)

@@ -14,7 +14,8 @@ mod error;
 pub mod schema;
 
 pub use conn::{
-    migrate, open_pool, write_tx, Backend, DatabaseUrl, DbConn, Pool, PoolState, PooledConn,
+    migrate, open_pool, run_migrations, write_tx, Backend, DatabaseUrl, DbConn, Pool, PoolState,
+    PooledConn,
 };
 pub use db_time::{from_db_time, to_db_time};
 pub use error::StorageError;
