@@ -611,9 +611,18 @@ fn the_fixture_access_token_answers_user_with_alice() {
     // The token is bound to its application.
     s.user_info(&[("access_token", ACCESS), ("app_id", APP2)])
         .assert_bare(401, NOT_IN_APP);
-    // Revocation works on it like on any token.
-    s.revoke_token(&app(), ACCESS, None).assert_revoked();
+    // Each access token is linked to the refresh token it came with: revoking r4r4…
+    // revokes m4m4… (5.5), not m3m3….
+    s.revoke_token(
+        &app(),
+        "r4r4r4r4r4r4r4r4r4r4r4r4r4r4r4r4r4r4r4r4",
+        Some("refresh_token"),
+    )
+    .assert_revoked();
     s.assert_token_refused(ACCESS, TOKEN_REVOKED);
+    s.assert_token_valid(ACCESS3);
+    s.revoke_token(&app(), ACCESS3, None).assert_revoked();
+    s.assert_token_refused(ACCESS3, TOKEN_REVOKED);
 }
 
 #[test]
@@ -654,6 +663,22 @@ fn the_fixture_code_is_redeemed_once_with_the_login_redirect() {
 
 /// keyrock.md 11: the expired and dangling tokens and codes fail as invalid or expired
 /// (401 on /user, 400 on the token endpoint, 200 on revoke).
+/// A 400 `invalid_grant` with one of these descriptions (and the RFC 6749 body).
+#[track_caller]
+fn assert_invalid_grant(resp: &tessera_tests::Resp, descriptions: &[&str]) {
+    let description = resp.json()["error_description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        descriptions.contains(&description.as_str()),
+        "{} {}",
+        resp.status,
+        resp.body
+    );
+    resp.assert_oauth_error(400, "invalid_grant", &description);
+}
+
 #[test]
 fn the_fixture_expired_and_dangling_tokens_are_refused() {
     let (s, _db) = fixture_server();
@@ -664,12 +689,14 @@ fn the_fixture_expired_and_dangling_tokens_are_refused() {
         s.revoke_token(&app, token, Some("access_token"))
             .assert_revoked();
     }
-    s.redeem(&app, EXPIRED_CODE, &[("redirect_uri", LOGIN_URI)])
-        .assert_oauth_error(400, "invalid_grant", CODE_EXPIRED);
-    s.refresh(&app, EXPIRED_REFRESH, None).assert_oauth_error(
-        400,
-        "invalid_grant",
-        REFRESH_EXPIRED,
+    // Expired: "expired", or "invalid" once the server purged it (keyrock.md 7).
+    assert_invalid_grant(
+        &s.redeem(&app, EXPIRED_CODE, &[("redirect_uri", LOGIN_URI)]),
+        &[CODE_EXPIRED, BAD_CODE],
+    );
+    assert_invalid_grant(
+        &s.refresh(&app, EXPIRED_REFRESH, None),
+        &[REFRESH_EXPIRED, BAD_REFRESH],
     );
     s.revoke_token(&app, EXPIRED_REFRESH, Some("refresh_token"))
         .assert_revoked();
@@ -935,6 +962,8 @@ const PEP_SALT: &str = "4f1c2a9d0b3e5f67";
 const IOT: &str = "iot_sensor_11111111-2222-4333-8444-555555555555";
 const IOT_PASSWORD: &str = "iot_sensor_99999999-8888-4777-8666-555555555555";
 const IOT_SALT: &str = "a0b1c2d3e4f5a6b7";
+/// An access token of the IoT agent, in the dump.
+const IOT_TOKEN: &str = "10701070107010701070107010701070107010a0";
 
 #[test]
 fn legacy_pep_proxy_and_iot_agent_passwords_move_to_sha256_on_first_use() {
@@ -949,6 +978,16 @@ fn legacy_pep_proxy_and_iot_agent_passwords_move_to_sha256_on_first_use() {
                 DEV_APP,
                 DEV_SECRET,
                 "password,client_credentials,refresh_token",
+            )],
+        ),
+        (
+            "oauth_access_token",
+            vec![format!(
+                "({},'2300-01-01 00:00:00','bearer',NULL,1,NULL,{},NULL,{},NULL,{})",
+                q(IOT_TOKEN),
+                q(DEV_APP),
+                q(IOT),
+                q(&sha256_hex(IOT_TOKEN))
             )],
         ),
         (
@@ -974,6 +1013,13 @@ fn legacy_pep_proxy_and_iot_agent_passwords_move_to_sha256_on_first_use() {
         (iot_legacy.clone(), Some(IOT_SALT.to_owned()))
     );
     let s = Server::start_on(&db, Options::default());
+    // The agent's imported token is the agent's.
+    let body = s.user_of(IOT_TOKEN).assert_status(200).json();
+    assert_eq!(
+        (&body["id"], &body["app_id"]),
+        (&json!(IOT), &json!(DEV_APP)),
+        "{body}"
+    );
 
     // The PEP proxy: API login with its id.
     s.try_password(PEP, "pep_proxy_wrong")
@@ -1316,6 +1362,47 @@ fn an_unreadable_file_is_refused() {
     assert!(reason.contains("tessera-no-such-dump.sql"), "{reason}");
 }
 
+/// keyrock.md 9 lists `\0` among the string escapes an import must handle, and nothing
+/// stored may hold a NUL (PostgreSQL text cannot; the storage layer relies on it): a value
+/// with `\0` is either stored without the NUL, or the dump is refused with a reason naming
+/// its line and nothing written; never a NUL in the store, never a bare database error.
+#[test]
+fn a_nul_escape_is_never_stored_nor_a_database_error() {
+    let hash = legacy_keyrock_hash("nul-pw", Some("s-nul"));
+    let dump = keyrock8_dump(&[(
+        "user",
+        vec![
+            user_row("u-fine", "fine@test.com", "fine-pw", Some("s-fine"), true),
+            format!(
+                "('u-nul','nul','before\\0after',NULL,'default',0,'nul@test.com',{},NULL,1,0,NULL,NULL,0,NULL,'s-nul')",
+                q(&hash)
+            ),
+        ],
+    )]);
+    assert!(dump.contains("'before\\0after'"));
+    let row = line_of(&dump, "'u-nul'");
+    let db = TestDb::new();
+    migrate(&db);
+    let before = db.capture();
+    let run = import_dump(&db, dump.as_bytes(), &[]);
+    if run.code == Some(0) {
+        let description: Option<String> = users::table
+            .filter(users::id.eq("u-nul"))
+            .select(users::description)
+            .first(&mut *db.conn())
+            .unwrap();
+        let description = description.unwrap_or_default();
+        assert!(
+            !description.contains('\0'),
+            "a NUL was stored: {description:?}"
+        );
+        assert!(description.starts_with("before"), "{description:?}");
+    } else {
+        run.assert_refused_at(row, &[]);
+        db.assert_unchanged(&before);
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // --dry-run, stdin, --help.
 
@@ -1379,7 +1466,10 @@ fn import_keyrock_help_documents_its_flags() {
     let run = run_tessera(None, &["import", "--help"], None);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("keyrock"), "{}", run.stdout);
-    // The dump is required.
+}
+
+#[test]
+fn import_keyrock_without_dump_names_the_missing_flag() {
     let db = TestDb::new();
     let run = run_tessera(Some(&db), &["import", "keyrock"], None);
     assert_ne!(run.code, Some(0));
@@ -1392,9 +1482,12 @@ fn import_keyrock_help_documents_its_flags() {
 const KEEP_APP: &str = "keep-app-0000";
 const KEEP_SECRET: &str = "keep-app-secret-0000";
 
+const KEEP_APP2: &str = "keep-app-2-0000";
+
 /// A Keyrock 8 dump with built-ins, rows whose references are absent (directly or because
-/// the row they name was itself skipped), tables §9 does not import, an unknown table, and
-/// tokens with `valid = 0`.
+/// the row they name was itself skipped), tables §9 does not import, an unknown table,
+/// tokens with `valid = 0` (one issued from a used code), a custom role linked to the
+/// internal permission 2, and a trusted application.
 fn skipping_dump() -> String {
     let token = |t: &str| t.repeat(20);
     let access = |tok: &str, expires: &str, valid: u8, user: &str| {
@@ -1423,8 +1516,16 @@ fn skipping_dump() -> String {
                 access(&token("a0"), "2300-01-01 00:00:00", 0, "u-1"),
                 access(&token("ae"), "2001-01-01 00:00:00", 1, "u-1"),
                 access(&token("ag"), "2300-01-01 00:00:00", 1, "u-ghost"),
+                // Issued from the used code c0….
                 format!(
-                    "('','2300-01-01 00:00:00','bearer',NULL,1,NULL,{},'u-1',NULL,NULL,{})",
+                    "({},'2300-01-01 00:00:00','bearer',NULL,1,NULL,{},'u-1',NULL,{},{})",
+                    q(&token("a2")),
+                    q(KEEP_APP),
+                    q(&token("c0")),
+                    q(&sha256_hex(&token("a2")))
+                ),
+                format!(
+                    "(NULL,'2300-01-01 00:00:00','bearer',NULL,1,NULL,{},'u-1',NULL,NULL,{})",
                     q(KEEP_APP),
                     q(&"f".repeat(64))
                 ),
@@ -1448,6 +1549,7 @@ fn skipping_dump() -> String {
                     KEEP_SECRET,
                     "password,client_credentials,refresh_token,authorization_code",
                 ),
+                client_row(KEEP_APP2, "keep-app-2-secret", "client_credentials"),
             ],
         ),
         (
@@ -1492,6 +1594,7 @@ fn skipping_dump() -> String {
                 format!("(1,NULL,{},'provider',NULL,'u-1')", q(KEEP_APP)),
                 format!("(2,NULL,{},'r-keep',NULL,'u-ghost')", q(KEEP_APP)),
                 "(3,NULL,'ghost-app','r-keep',NULL,'u-1')".into(),
+                format!("(4,NULL,{},'r-keep',NULL,'u-2')", q(KEEP_APP)),
             ],
         ),
         (
@@ -1501,15 +1604,24 @@ fn skipping_dump() -> String {
                 "(2,'r-keep','p-keep')".into(),
                 "(3,'r-ghost','p-keep')".into(),
                 "(4,'r-keep','p-ghost')".into(),
+                // A custom role given the internal "Manage the application" (4.7).
+                "(5,'r-keep','2')".into(),
             ],
         ),
         (
             "trusted_application",
-            vec![format!("(1,{},'ghost-app')", q(KEEP_APP))],
+            vec![
+                format!("(1,{},'ghost-app')", q(KEEP_APP)),
+                // keep-app-2 trusts keep-app: keep-app's tokens are valid for it.
+                format!("(2,{},{})", q(KEEP_APP2), q(KEEP_APP)),
+            ],
         ),
         (
             "user",
-            vec![user_row("u-1", "one@test.com", "one-pw", Some("salt-1"), true)],
+            vec![
+                user_row("u-1", "one@test.com", "one-pw", Some("salt-1"), true),
+                user_row("u-2", "two@test.com", "two-pw", Some("salt-2"), false),
+            ],
         ),
         (
             "user_authorized_application",
@@ -1532,16 +1644,17 @@ fn skipped_rows_are_counted_by_reason_and_invalid_tokens_stay_invalid() {
     assert_eq!(
         summary.imported,
         imported_counts(&[
-            ("user", 1),
-            ("oauth_client", 1),
+            ("user", 2),
+            ("oauth_client", 2),
             ("role", 1),
             ("permission", 1),
-            ("role_permission", 1),
-            ("role_assignment", 1),
+            ("role_permission", 2),
+            ("role_assignment", 2),
+            ("trusted_application", 1),
             ("user_authorized_application", 1),
             ("oauth_authorization_code", 1),
             ("oauth_refresh_token", 2),
-            ("oauth_access_token", 3),
+            ("oauth_access_token", 4),
         ])
     );
     assert_eq!(
@@ -1585,10 +1698,20 @@ fn skipped_rows_are_counted_by_reason_and_invalid_tokens_stay_invalid() {
     s.assert_token_refused(&"a0".repeat(20), TOKEN_REVOKED);
     s.refresh(&app, &"b0".repeat(20), None)
         .assert_oauth_error(400, "invalid_grant", USED_REFRESH);
+    s.assert_token_valid(&"a2".repeat(20));
     s.redeem(&app, &"c0".repeat(20), &[])
         .assert_oauth_error(400, "invalid_grant", BAD_CODE);
-    // Expired, and skipped.
-    s.assert_token_refused(&"ae".repeat(20), TOKEN_EXPIRED);
+    // Presenting the used code revoked what was issued from it (5.4).
+    s.assert_token_refused(&"a2".repeat(20), TOKEN_REVOKED);
+    // Expired ("expired", or "invalid" once purged, keyrock.md 7), and skipped.
+    let expired = s.user_of(&"ae".repeat(20));
+    let message = expired.json();
+    assert!(
+        message == json!(TOKEN_EXPIRED) || message == json!(TOKEN_UNKNOWN),
+        "{}",
+        expired.body
+    );
+    expired.assert_bare(401, message.as_str().unwrap());
     s.assert_token_refused(&"ag".repeat(20), TOKEN_UNKNOWN);
     s.refresh(&app, &"bg".repeat(20), None)
         .assert_oauth_error(400, "invalid_grant", BAD_REFRESH);
@@ -1605,22 +1728,99 @@ fn skipped_rows_are_counted_by_reason_and_invalid_tokens_stay_invalid() {
         &format!("/v1/applications/{KEEP_APP}/roles/r-keep/permissions"),
         &one,
     );
-    assert_eq!(
-        ids(&links.assert_status(200).json()["role_permission_assignments"]),
-        ["p-keep"]
-    );
+    let mut linked = ids(&links.assert_status(200).json()["role_permission_assignments"]);
+    linked.sort();
+    assert_eq!(linked, ["2", "p-keep"]);
     s.keyrock(
         "GET",
         &format!("/v1/applications/{KEEP_APP}/trusted_applications"),
         &one,
     )
     .assert_keyrock_error(404, "Trusted applications nof found");
+    // keep-app-2 trusts keep-app.
+    let body = s
+        .user_info(&[("access_token", &"a1".repeat(20)), ("app_id", KEEP_APP2)])
+        .assert_status(200)
+        .json();
+    assert_eq!(body["trusted_apps"], json!([KEEP_APP]), "{body}");
+    // u-2's custom role carries the internal permission 2 in keep-app: it may manage the
+    // PEP proxy there (none yet), and nothing in keep-app-2.
+    let two = s.login("two@test.com", "two-pw");
+    s.keyrock(
+        "GET",
+        &format!("/v1/applications/{KEEP_APP}/pep_proxies"),
+        &two,
+    )
+    .assert_keyrock_error(404, "Pep Proxy not found");
+    s.keyrock(
+        "GET",
+        &format!("/v1/applications/{KEEP_APP2}/pep_proxies"),
+        &two,
+    )
+    .assert_not_permitted();
     // The built-in application is still the seeded one: no tokens for it.
     s.token(
         ("idm_admin_app", "idm"),
         &[("grant_type", "client_credentials")],
     )
     .assert_basic_refused();
+}
+
+/// An access-token row whose `access_token` is empty or NULL (a dump of a Keyrock that
+/// kept only the `hash`) carries no plaintext: skipped as such, never a token of digest
+/// SHA-256("").
+#[test]
+fn access_token_rows_without_plaintext_are_skipped() {
+    let dump = keyrock8_dump(&[
+        (
+            "oauth_access_token",
+            vec![
+                format!(
+                    "('','2300-01-01 00:00:00','bearer',NULL,1,NULL,{},'u-1',NULL,NULL,{})",
+                    q(KEEP_APP),
+                    q(&"e".repeat(64))
+                ),
+                format!(
+                    "(NULL,'2300-01-01 00:00:00','bearer',NULL,1,NULL,{},'u-1',NULL,NULL,{})",
+                    q(KEEP_APP),
+                    q(&"f".repeat(64))
+                ),
+                format!(
+                    "({},'2300-01-01 00:00:00','bearer',NULL,1,NULL,{},'u-1',NULL,NULL,{})",
+                    q(&"a1".repeat(20)),
+                    q(KEEP_APP),
+                    q(&sha256_hex(&"a1".repeat(20)))
+                ),
+            ],
+        ),
+        (
+            "oauth_client",
+            vec![client_row(KEEP_APP, KEEP_SECRET, "password")],
+        ),
+        (
+            "user",
+            vec![user_row(
+                "u-1",
+                "one@test.com",
+                "one-pw",
+                Some("salt-1"),
+                true,
+            )],
+        ),
+    ]);
+    let db = TestDb::new();
+    let summary = import_dump(&db, dump.as_bytes(), &[]).assert_success();
+    assert_eq!(summary.imported("oauth_access_token"), 1, "{summary:?}");
+    assert_eq!(
+        summary.skipped("oauth_access_token", NO_PLAINTEXT),
+        2,
+        "{summary:?}"
+    );
+    let digests: Vec<String> = oauth_access_tokens::table
+        .select(oauth_access_tokens::digest)
+        .load(&mut *db.conn())
+        .unwrap();
+    assert_eq!(digests, [sha256_hex(&"a1".repeat(20))]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1715,7 +1915,10 @@ INSERT INTO `user` (`id`, `username`, `email`, `password`, `salt`, `description`
  '{{\"visible_attributes\": [\"username\"], \"k\": \"v\"}}'),
 /* rows need not be sorted by id */
 ('amy-0000', 'amy', 'amy@test.com', '{amy}', NULL, NULL, NULL, 'default', 0,
- NULL, 1, 0, NULL),
+ NULL, 1, 0, NULL);
+-- mysqldump starts a new INSERT when one grows past --net-buffer-length.
+INSERT INTO `user` (`id`, `username`, `email`, `password`, `salt`, `description`,
+  `website`, `image`, `gravatar`, `date_password`, `enabled`, `admin`, `extra`) VALUES
 ('mike-0000','mike','mike@test.com','{mike}','salt-mike','Mike',NULL,'default',0,'2020-02-29 23:59:59',0,0,NULL);
 UNLOCK TABLES;
 
@@ -1833,6 +2036,19 @@ INSERT INTO `oauth_access_token` VALUES
 ('5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a','2216-07-30 12:14:21','bearer',NULL,1,NULL,
  'other-app-0000','zed-0000',NULL,NULL);
 UNLOCK TABLES;
+
+CREATE TABLE `oauth_refresh_token` (
+  `valid` tinyint(1) DEFAULT NULL,
+  `refresh_token` varchar(256) NOT NULL,
+  `oauth_client_id` varchar(36) DEFAULT NULL,
+  `user_id` varchar(36) DEFAULT NULL,
+  `iot_id` varchar(255) DEFAULT NULL,
+  `authorization_code` varchar(255) DEFAULT NULL,
+  `expires` datetime DEFAULT NULL,
+  `scope` varchar(2000) DEFAULT NULL,
+  PRIMARY KEY (`refresh_token`)
+);
+INSERT INTO `oauth_refresh_token` VALUES (1,'7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e','other-app-0000','amy-0000',NULL,NULL,'2300-01-01 00:00:00','openid,profile');
 /*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */;
 
 -- Dump completed on 2024-01-01 12:00:00
@@ -1859,6 +2075,7 @@ fn a_dump_of_another_keyrock_version_imports_value_for_value() {
                 ("user_organization", 3),
                 ("user_authorized_application", 1),
                 ("oauth_authorization_code", 2),
+                ("oauth_refresh_token", 1),
                 ("oauth_access_token", 2),
             ]),
             skipped: skipped_counts(&[]),
@@ -2048,8 +2265,52 @@ fn a_dump_of_another_keyrock_version_imports_value_for_value() {
             .claims;
     assert_eq!(claims["nonce"], "n-0S6_WzA2Mj", "{claims}");
     assert_eq!(claims["sub"], "zed-0000", "{claims}");
+    // A refresh token's comma-separated scope is a list: the new tokens keep it (5.4).
+    let t = s
+        .refresh(&app, "7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e", None)
+        .tokens();
+    assert_eq!(t.body["scope"], json!(["openid", "profile"]), "{}", t.body);
+    assert_eq!(
+        s.user_of(&t.access).assert_status(200).json()["id"],
+        "amy-0000"
+    );
     // The application's secret works.
     s.client_credentials(&app, None);
+}
+
+/// A dump saved with Windows line endings imports the same, and its errors name the same
+/// lines.
+#[test]
+fn a_dump_with_crlf_line_endings_imports_the_same() {
+    let fixture = fixture_text();
+    let crlf = fixture.replace('\n', "\r\n");
+    let db = TestDb::new();
+    assert_eq!(
+        import_dump(&db, crlf.as_bytes(), &[]).assert_success(),
+        fixture_summary()
+    );
+    let s = Server::start_on(&db, Options::default());
+    s.login(email_of(BOB), PASSWORD);
+    let me = s.keyrock(
+        "GET",
+        &format!("/v1/users/{BOB}"),
+        &s.login(email_of(BOB), PASSWORD),
+    );
+    assert_eq!(
+        me.assert_status(200).json()["user"]["description"],
+        "Bob is the regional manager"
+    );
+    let row = line_of(&fixture, "'Bob is the regional manager'");
+    let bad = crlf.replacen(
+        "'Bob is the regional manager',NULL,'default',",
+        "'Bob is the regional manager',NULL,",
+        1,
+    );
+    let db = TestDb::new();
+    migrate(&db);
+    let before = db.capture();
+    import_dump(&db, bad.as_bytes(), &[]).assert_refused_at(row, &["15 values"]);
+    db.assert_unchanged(&before);
 }
 
 // ---------------------------------------------------------------------------------------
