@@ -54,20 +54,14 @@ pub const NO_PLAINTEXT: &str = "no plaintext token";
 /// No child may run longer than this (a hang guard, not a timing assertion).
 const CHILD_LIMIT: Duration = Duration::from_secs(300);
 
-/// The real Keyrock dump of keyrock.md 11: `TESSERA_KEYROCK_FIXTURE`, else
-/// `shared/fixtures/keyrock-test-fixture.sql` beside the repository.
+/// The real Keyrock dump of keyrock.md 11, kept in the repository
+/// (`tests/fixtures/keyrock-test-fixture.sql`, a copy of `shared/fixtures/`), or
+/// `TESSERA_KEYROCK_FIXTURE`.
 pub fn fixture_path() -> PathBuf {
     if let Some(path) = std::env::var_os("TESSERA_KEYROCK_FIXTURE") {
         return PathBuf::from(path);
     }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/keyrock-test-fixture.sql");
-    assert!(
-        path.exists(),
-        "the Keyrock fixture {} is missing; set TESSERA_KEYROCK_FIXTURE",
-        path.display()
-    );
-    path
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keyrock-test-fixture.sql")
 }
 
 /// The fixture dump's text.

@@ -25,7 +25,7 @@ use tessera_tests::oauth::*;
 use tessera_tests::{count, json, Options, Server, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 // ---------------------------------------------------------------------------------------
-// Facts of the fixture (keyrock.md 11), read from shared/fixtures/keyrock-test-fixture.sql.
+// Facts of the fixture (keyrock.md 11), read from tests/fixtures/keyrock-test-fixture.sql.
 
 const ALICE: &str = "aaaaaaaa-good-0000-0000-000000000000";
 const BOB: &str = "bbbbbbbb-good-0000-0000-000000000000";
@@ -1836,6 +1836,8 @@ fn access_token_rows_without_plaintext_are_skipped() {
 fn every_table_section_9_leaves_out_is_counted_as_not_imported() {
     let nulls = |n: usize| vec!["NULL"; n].join(",");
     let dump = keyrock8_dump(&[
+        // An empty `user` table: a Keyrock dump holds at least one table Keyrock has.
+        ("user", vec![]),
         (
             "SequelizeMeta",
             vec!["('201802190000-CreateUserTable.js')".into()],
@@ -1888,6 +1890,21 @@ fn every_table_section_9_leaves_out_is_counted_as_not_imported() {
             ("user_registration_profile", 1, NOT_IMPORTED),
         ])
     );
+}
+
+#[test]
+fn a_dump_without_any_keyrock_table_is_refused() {
+    // The wrong file (another application's dump) would otherwise import nothing, exit 0.
+    let dump = keyrock8_dump(&[("audit_trail", vec!["(1,'login')".into()])]);
+    let db = TestDb::new();
+    migrate(&db);
+    let before = db.capture();
+    let reason = import_dump(&db, dump.as_bytes(), &[]).assert_refused();
+    assert!(
+        reason.contains("the dump holds no Keyrock table"),
+        "{reason}"
+    );
+    db.assert_unchanged(&before);
 }
 
 // ---------------------------------------------------------------------------------------
