@@ -19,6 +19,7 @@ mod write;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::PathBuf;
+use std::sync::mpsc::SyncSender;
 
 use storage::{DbConn, StorageError};
 use time::OffsetDateTime;
@@ -28,15 +29,15 @@ use rows::Columns;
 
 /// Where the dump is read from. It is opened once per pass, so it must read the same
 /// bytes each time: a file (standard input is spooled to one first).
-pub trait DumpSource {
-    fn open(&self) -> std::io::Result<Box<dyn BufRead + '_>>;
+pub trait DumpSource: Sync {
+    fn open(&self) -> std::io::Result<Box<dyn BufRead + Send + '_>>;
 }
 
 /// A dump file.
 pub struct DumpFile(pub PathBuf);
 
 impl DumpSource for DumpFile {
-    fn open(&self) -> std::io::Result<Box<dyn BufRead + '_>> {
+    fn open(&self) -> std::io::Result<Box<dyn BufRead + Send + '_>> {
         let file = std::fs::File::open(&self.0)?;
         Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
     }
@@ -46,7 +47,7 @@ impl DumpSource for DumpFile {
 pub struct DumpBytes<'a>(pub &'a [u8]);
 
 impl DumpSource for DumpBytes<'_> {
-    fn open(&self) -> std::io::Result<Box<dyn BufRead + '_>> {
+    fn open(&self) -> std::io::Result<Box<dyn BufRead + Send + '_>> {
         Ok(Box::new(self.0))
     }
 }
@@ -159,6 +160,9 @@ pub enum ImportError {
     #[error(transparent)]
     Dump(#[from] DumpError),
     /// The target holds more than the seeded rows and the bootstrap admin.
+    /// No table of the dump is one Keyrock has: not a Keyrock dump.
+    #[error("the dump holds no Keyrock table (user, oauth_client, ...): is it a dump of Keyrock's database?")]
+    NotKeyrock,
     #[error("the target database is not empty: it holds {0}; import into a fresh database")]
     NotEmpty(String),
     #[error(transparent)]
@@ -264,6 +268,8 @@ impl Table {
 }
 
 const PASSES: usize = 3;
+/// The SQLite page cache of the importing connection, in KiB.
+const SQLITE_CACHE_KIB: u32 = 48 * 1024;
 
 /// Keyrock tables that exist in some Keyrock version and are deliberately not imported
 /// (keyrock.md §9): API tokens are short-lived, the rest are features Tessera does not
@@ -318,6 +324,16 @@ pub fn import_keyrock(
             Ended::Failed(e.into())
         }
     }
+    if let DbConn::Sqlite(c) = conn {
+        // One transaction writes every page of the import: a page cache larger than
+        // SQLite's 2 MB default keeps the indexes' pages in memory instead of re-reading
+        // them from the WAL. This connection only; bounded, so memory stays bounded.
+        storage::diesel::connection::SimpleConnection::batch_execute(
+            c,
+            &format!("PRAGMA cache_size = -{}", SQLITE_CACHE_KIB),
+        )
+        .map_err(StorageError::from)?;
+    }
     let result = storage::write_tx(conn, |conn| {
         storage::run_migrations(conn)?;
         let summary = run(conn, source, options, progress).map_err(Ended::Failed)?;
@@ -334,6 +350,27 @@ pub fn import_keyrock(
     }
 }
 
+/// What the reading thread hands the writing one: a statement parsed, with how far into
+/// the dump it ends.
+enum Parsed {
+    Columns(String, Vec<String>),
+    Rows {
+        table: Table,
+        name: String,
+        line: u64,
+        rows: dump::Rows,
+    },
+    /// Rows of a table the import does not map.
+    Other {
+        name: String,
+        rows: u64,
+    },
+}
+
+/// Statements parsed ahead of the writer: enough to keep both cores busy, few enough to
+/// keep memory bounded (each is at most one dump statement).
+const READ_AHEAD: usize = 2;
+
 fn run(
     conn: &mut DbConn,
     source: &dyn DumpSource,
@@ -341,58 +378,62 @@ fn run(
     progress: &mut dyn Progress,
 ) -> Result<ImportSummary, ImportError> {
     write::require_empty(conn)?;
+    let deferred = write::defer_constraints(conn)?;
     let mut mapped: Vec<TableCount> = Table::ALL
         .iter()
         .map(|t| TableCount::new(t.name()))
         .collect();
     let mut others: Vec<TableCount> = Vec::new();
     let mut writer = write::Writer::new(options.now);
+    let mut saw_keyrock_table = false;
 
     for pass in 0..PASSES {
         progress.pass(pass, PASSES);
         let reader = source.open().map_err(ImportError::Read)?;
-        let mut statements = Statements::new(reader);
-        let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        while let Some(statement) = statements.next_statement()? {
-            progress.read(statements.bytes_read());
-            match dump::kind(&statement.text) {
-                Kind::CreateTable(name) => {
-                    check_known(&name, statement.line)?;
-                    columns.insert(name, dump::table_columns(&statement)?);
-                }
-                Kind::Insert(name) => {
-                    check_known(&name, statement.line)?;
-                    match Table::from_name(&name) {
-                        Some(table) if table.pass() == pass => {
-                            let rows = dump::insert_rows(&statement)?;
-                            let cols =
-                                Columns::for_insert(table, &name, &columns, &rows, statement.line)?;
-                            let count = &mut mapped[table as usize];
-                            writer.load(conn, table, &cols, rows.rows, count)?;
-                        }
-                        Some(_) => {}
-                        None if pass == 0 => {
-                            // Parsed all the same: a broken statement is an error anywhere.
-                            let rows = dump::insert_rows(&statement)?;
-                            let reason = if NOT_IMPORTED.contains(&name.as_str()) {
-                                SkipReason::NotImported
-                            } else {
-                                SkipReason::UnknownTable
-                            };
-                            let i = match others.iter().position(|t| t.table == name) {
-                                Some(i) => i,
-                                None => {
-                                    others.push(TableCount::new(&name));
-                                    others.len() - 1
-                                }
-                            };
-                            others[i].skip(reason, rows.rows.len() as u64);
-                        }
-                        None => {}
+        // One thread reads and parses the dump while this one maps and writes.
+        std::thread::scope(|scope| -> Result<(), ImportError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
+            scope.spawn(move || read_pass(reader, pass, tx));
+            let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for item in rx {
+                let (parsed, bytes) = item?;
+                progress.read(bytes);
+                match parsed {
+                    Parsed::Columns(name, list) => {
+                        saw_keyrock_table |= Table::from_name(&name).is_some();
+                        columns.insert(name, list);
+                    }
+                    Parsed::Rows {
+                        table,
+                        name,
+                        line,
+                        rows,
+                    } => {
+                        saw_keyrock_table = true;
+                        let cols = Columns::for_insert(table, &name, &columns, &rows, line)?;
+                        writer.load(conn, table, &cols, rows.rows, &mut mapped[table as usize])?;
+                    }
+                    Parsed::Other { name, rows } => {
+                        let reason = if NOT_IMPORTED.contains(&name.as_str()) {
+                            SkipReason::NotImported
+                        } else {
+                            SkipReason::UnknownTable
+                        };
+                        let i = match others.iter().position(|t| t.table == name) {
+                            Some(i) => i,
+                            None => {
+                                others.push(TableCount::new(&name));
+                                others.len() - 1
+                            }
+                        };
+                        others[i].skip(reason, rows);
                     }
                 }
-                Kind::Other => {}
             }
+            Ok(())
+        })?;
+        if pass == 0 && !saw_keyrock_table {
+            return Err(ImportError::NotKeyrock);
         }
         for count in &mapped {
             if Table::from_name(&count.table).is_some_and(|t| t.pass() == pass) {
@@ -405,11 +446,72 @@ fn run(
             }
         }
     }
+    write::restore_constraints(conn, &deferred)?;
     mapped.extend(others);
     Ok(ImportSummary {
         dry_run: options.dry_run,
         tables: mapped,
     })
+}
+
+type Sent = Result<(Parsed, u64), ImportError>;
+
+/// Reads one pass over the dump and sends what the pass needs: every table's columns, the
+/// rows of the tables loaded in this pass, and (in the first pass) the row counts of the
+/// tables not imported. Stops at the first error (sent) or when the writer hangs up.
+fn read_pass(reader: Box<dyn BufRead + Send + '_>, pass: usize, tx: SyncSender<Sent>) {
+    let mut statements = Statements::new(reader);
+    loop {
+        let sent = match next_parsed(&mut statements, pass) {
+            Ok(None) => return,
+            Ok(Some(parsed)) => tx.send(Ok((parsed, statements.bytes_read()))),
+            Err(e) => {
+                // The writer may have hung up already; then nobody needs the error.
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        if sent.is_err() {
+            return; // the writer stopped
+        }
+    }
+}
+
+fn next_parsed<R: BufRead>(
+    statements: &mut Statements<R>,
+    pass: usize,
+) -> Result<Option<Parsed>, ImportError> {
+    while let Some(statement) = statements.next_statement()? {
+        match dump::kind(&statement.text) {
+            Kind::CreateTable(name) => {
+                check_known(&name, statement.line)?;
+                let list = dump::table_columns(&statement)?;
+                return Ok(Some(Parsed::Columns(name, list)));
+            }
+            Kind::Insert(name) => {
+                check_known(&name, statement.line)?;
+                match Table::from_name(&name) {
+                    Some(table) if table.pass() == pass => {
+                        let rows = dump::insert_rows(&statement)?;
+                        return Ok(Some(Parsed::Rows {
+                            table,
+                            name,
+                            line: statement.line,
+                            rows,
+                        }));
+                    }
+                    // Parsed all the same: a broken statement is an error anywhere.
+                    None if pass == 0 => {
+                        let rows = dump::insert_rows(&statement)?.rows.len() as u64;
+                        return Ok(Some(Parsed::Other { name, rows }));
+                    }
+                    _ => {}
+                }
+            }
+            Kind::Other => {}
+        }
+    }
+    Ok(None)
 }
 
 /// Refuses a table name that is a typo of a mapped one: its rows would silently vanish.

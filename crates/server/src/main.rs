@@ -23,10 +23,18 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(LoadError::Cli(e)) if !e.use_stderr() => e.exit(), // --help, --version
         Err(LoadError::Cli(e)) => {
-            // One line, like every other bad setting.
+            // One line, like every other bad setting: clap's first paragraph (a missing
+            // argument is named on the lines after the first), folded.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            eprintln!("tessera: {}", first.trim_start_matches("error: "));
+            let paragraph: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            eprintln!(
+                "tessera: {}",
+                paragraph.join(" ").trim_start_matches("error: ")
+            );
             return ExitCode::from(2);
         }
         Err(LoadError::File(reason)) => {

@@ -8,6 +8,7 @@ mod keyrock_agents;
 mod keyrock_applications;
 mod keyrock_auth_tokens;
 mod keyrock_authz;
+mod keyrock_import;
 mod keyrock_organizations;
 mod keyrock_roles;
 mod keyrock_users;

@@ -76,6 +76,20 @@ impl Columns {
             index,
         };
         for (row_line, values) in &rows.rows {
+            // Nothing stored holds NUL (PostgreSQL text cannot): refused on both backends
+            // alike, naming where, rather than altered.
+            if let Some(i) = values
+                .iter()
+                .position(|v| matches!(v, SqlValue::Text(t) if t.contains('\0')))
+            {
+                return Err(DumpError::new(
+                    *row_line,
+                    format!(
+                        "{name}.{} holds a NUL character (\\0), which Tessera does not store",
+                        names.get(i).map(String::as_str).unwrap_or("?")
+                    ),
+                ));
+            }
             if values.len() != columns.count {
                 return Err(DumpError::new(
                     *row_line,

@@ -141,9 +141,16 @@ fn a_typo_of_a_table_is_an_error_and_other_tables_are_counted() {
         err.to_string(),
         "line 1: unknown table usr (did you mean user?)"
     );
-    let summary = import(
+    let err = import(
         &mut conn,
         b"INSERT INTO `favourite_colours` VALUES ('x'),('y');\n",
+        false,
+    )
+    .unwrap_err();
+    assert!(matches!(err, ImportError::NotKeyrock), "{err}");
+    let summary = import(
+        &mut conn,
+        b"INSERT INTO `favourite_colours` VALUES ('x'),('y');\nINSERT INTO `user` (`id`, `email`) VALUES ('u', 'u@x.org');\n",
         false,
     )
     .unwrap();
@@ -176,4 +183,21 @@ fn columns_are_matched_by_name() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("has no column email"), "{err}");
+}
+
+#[test]
+fn a_nul_in_a_value_is_refused_naming_the_column() {
+    let pool = pool();
+    let mut conn = pool.get().unwrap();
+    let err = import(
+        &mut conn,
+        b"INSERT INTO `user` (`id`, `email`, `description`) VALUES\n('u', 'u@x.org', 'a\\0b');\n",
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 2: user.description holds a NUL character (\\0), which Tessera does not store"
+    );
+    assert_eq!(user_count(&mut conn), 0);
 }

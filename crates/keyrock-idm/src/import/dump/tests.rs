@@ -220,9 +220,30 @@ fn the_fixture_splits_into_statements() {
 #[test]
 fn random_dumps_never_panic_and_errors_name_a_line_of_the_input() {
     const PIECES: [&[u8]; 24] = [
-        b"'", b"\"", b"`", b"\\", b";", b"-- ", b"--", b"#", b"/*", b"*/", b"/*!40101 ", b"\n",
-        b"(", b")", b",", b"NULL", b"12", b"-", b"INSERT INTO `user` VALUES ",
-        b"CREATE TABLE `t` (`a` int)", b"x", b"\xe9", b"''", b" ",
+        b"'",
+        b"\"",
+        b"`",
+        b"\\",
+        b";",
+        b"-- ",
+        b"--",
+        b"#",
+        b"/*",
+        b"*/",
+        b"/*!40101 ",
+        b"\n",
+        b"(",
+        b")",
+        b",",
+        b"NULL",
+        b"12",
+        b"-",
+        b"INSERT INTO `user` VALUES ",
+        b"CREATE TABLE `t` (`a` int)",
+        b"x",
+        b"\xe9",
+        b"''",
+        b" ",
     ];
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = move || {
