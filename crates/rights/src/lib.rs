@@ -1,4 +1,7 @@
-//! easydb rights: sessions, the rights catalog, right presets and system rights.
+//! easydb rights: sessions, the rights catalog, right presets and system rights
+//! (`shared/spec/easydb-rights.md`).
 //!
-//! Not built yet: the crate exists so the workspace has the shape of
-//! `shared/spec/architecture.md`. The family is specified in `shared/spec/easydb-rights.md`.
+//! Built so far: the catalog and the validation of rights specifications ([`catalog`]).
+//! Sessions, presets, system rights and the wire family are the rest of issue 13.
+
+pub mod catalog;
