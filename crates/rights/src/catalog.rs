@@ -300,6 +300,43 @@ pub enum Given {
     Map(BTreeMap<String, Given>),
 }
 
+impl Given {
+    /// The shape of a JSON value (stored sets are JSON text).
+    pub(crate) fn from_json(value: &serde_json::Value) -> Given {
+        use serde_json::Value as J;
+        match value {
+            J::Null => Given::Null,
+            J::Bool(b) => Given::Bool(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Given::Integer(i),
+                None => Given::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            J::String(s) => Given::Text(s.clone()),
+            J::Array(items) => Given::List(items.iter().map(Given::from_json).collect()),
+            J::Object(map) => Given::Map(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Given::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Given::Null => J::Null,
+            Given::Bool(b) => J::Bool(*b),
+            Given::Integer(i) => J::from(*i),
+            Given::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Given::Text(s) => J::String(s.clone()),
+            Given::List(items) => J::Array(items.iter().map(Given::to_json).collect()),
+            Given::Map(map) => {
+                J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+        }
+    }
+}
+
 /// A valid rights specification: canonical right names to their parameter objects
 /// (`_grantable` included when given).
 #[derive(Debug, Clone, PartialEq)]

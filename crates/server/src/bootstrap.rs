@@ -48,6 +48,11 @@ pub fn ensure_admin(
             },
             OffsetDateTime::now_utc(),
         )?;
+        // The bootstrap admin holds easydb's system.root (easydb-rights.md 9).
+        rights::system::create_as_root(c, "admin").map_err(|e| match e {
+            rights::system::SystemRightsError::Storage(e) => AuthError::Storage(e),
+            _ => AuthError::NotFound,
+        })?;
         Ok(true)
     });
     match created {

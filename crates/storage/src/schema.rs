@@ -20,6 +20,8 @@ diesel::table! {
         starters_tour_ended -> Bool,
         eidas_id -> Nullable<Text>,
         created_at -> Timestamp,
+        system_rights -> Text,
+        rights_version -> BigInt,
     }
 }
 
@@ -88,6 +90,8 @@ diesel::table! {
         website -> Nullable<Text>,
         image -> Text,
         created_at -> Timestamp,
+        system_rights -> Text,
+        rights_version -> BigInt,
     }
 }
 
@@ -265,6 +269,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    easydb_sessions (digest) {
+        digest -> Text,
+        language -> Text,
+        user_id -> Nullable<Text>,
+        authenticated_at -> Nullable<Timestamp>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     oauth_clients,
@@ -287,4 +302,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     server_keys,
     user_authorized_applications,
     browser_sessions,
+    easydb_sessions,
 );

@@ -448,3 +448,29 @@ fn version_links_security_scheme_and_405_on_operations_paths() {
         .send()
         .assert_keyrock_error(405, "Method not allowed");
 }
+
+#[test]
+fn the_bootstrap_admin_holds_easydb_system_root_from_its_creation() {
+    use storage::diesel::prelude::*;
+    use storage::schema::users;
+    let (server, db) = Server::start();
+    // The admin exists once the server answers.
+    server.admin_token();
+    let (rights, version): (String, i64) = users::table
+        .filter(users::id.eq("admin"))
+        .select((users::system_rights, users::rights_version))
+        .first(&mut *db.conn())
+        .unwrap();
+    let rights: serde_json::Value = serde_json::from_str(&rights).unwrap();
+    assert_eq!(rights, json!({"system.root": {}}));
+    assert_eq!(version, 1);
+    // An ordinary user holds nothing.
+    let token = server.admin_token();
+    let id = server.create_user(&token, "plain", "plain@test.com", "plain-pw");
+    let plain: String = users::table
+        .filter(users::id.eq(&id))
+        .select(users::system_rights)
+        .first(&mut *db.conn())
+        .unwrap();
+    assert_eq!(plain, "{}");
+}
