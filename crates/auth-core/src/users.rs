@@ -206,3 +206,30 @@ pub fn delete_user(conn: &mut DbConn, id: &str) -> Result<bool, AuthError> {
     let n = diesel::delete(users::table.filter(users::id.eq(id))).execute(conn)?;
     Ok(n > 0)
 }
+
+/// Whether `password` is the user's. A legacy Keyrock hash that verifies is replaced by
+/// bcrypt at once (keyrock.md 8), so every login path that calls this upgrades it (the
+/// Keyrock API login, the password grant, the authorize form, the easydb login). A user
+/// without a password costs the same time as one with a wrong password. No connection is
+/// held while bcrypt runs.
+pub fn verify_password(
+    pool: &storage::Pool,
+    hasher: &crate::password::PasswordHasher,
+    user: &User,
+    password: &str,
+) -> Result<bool, AuthError> {
+    let Some(hash) = user.password_hash.as_deref() else {
+        hasher.verify_dummy(password);
+        return Ok(false);
+    };
+    let stored = crate::password::StoredPassword::classify(hash, user.password_salt.as_deref());
+    if !hasher.verify(password, &stored) {
+        return Ok(false);
+    }
+    if stored.is_legacy() {
+        let upgraded = hasher.hash(password)?;
+        let mut conn = pool.get()?;
+        set_password_hash(&mut conn, &user.id, &upgraded)?;
+    }
+    Ok(true)
+}

@@ -166,29 +166,15 @@ fn check_password(
     }
 }
 
-/// Whether `password` is the user's. A legacy Keyrock hash that verifies is replaced by
-/// bcrypt at once (keyrock.md 8), on every login path that calls this. A user without a
-/// password costs the same time as one with a wrong password.
+/// Whether `password` is the user's, a legacy Keyrock hash upgraded on success
+/// ([`users::verify_password`]), on every Keyrock login path that calls this.
 pub(crate) fn verify_user_password(
     pool: &Pool,
     hasher: &PasswordHasher,
     user: &User,
     password: &str,
 ) -> Result<bool, KeyrockError> {
-    let Some(hash) = user.password_hash.as_deref() else {
-        hasher.verify_dummy(password);
-        return Ok(false);
-    };
-    let stored = StoredPassword::classify(hash, user.password_salt.as_deref());
-    if !hasher.verify(password, &stored) {
-        return Ok(false);
-    }
-    if stored.is_legacy() {
-        let upgraded = hasher.hash(password)?;
-        let mut conn = pool.get()?;
-        users::set_password_hash(&mut conn, &user.id, &upgraded)?;
-    }
-    Ok(true)
+    Ok(users::verify_password(pool, hasher, user, password)?)
 }
 
 /// The outcome of checking a generated secret (PEP proxy or IoT agent password).

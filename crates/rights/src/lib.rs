@@ -2,8 +2,9 @@
 //! (`shared/spec/easydb-rights.md`).
 //!
 //! Built so far: the catalog and the validation of rights specifications ([`catalog`]);
-//! stored and effective system rights ([`system`]).
+//! stored and effective system rights ([`system`]); sessions ([`sessions`]).
 //! Sessions, presets, system rights and the wire family are the rest of issue 13.
 
 pub mod catalog;
+pub mod sessions;
 pub mod system;

@@ -1,0 +1,267 @@
+//! easydb sessions (easydb-rights.md §4): started unauthenticated, authenticated by the
+//! `easydb` method with a Tessera user's login and password, stored only as the SHA-256
+//! digest of their token, and ending `lifetime` after their start or last login.
+
+use auth_core::password::PasswordHasher;
+use auth_core::secrets::{random_alnum, sha256_hex};
+use auth_core::users::{self, User};
+use auth_core::AuthError;
+use storage::diesel;
+use storage::diesel::prelude::*;
+use storage::schema::{easydb_sessions, users as users_table};
+use storage::{from_db_time, to_db_time, DbConn, Pool, StorageError};
+use time::{Duration, OffsetDateTime};
+
+/// The frontend languages Tessera supports; the first is the default.
+pub const LANGUAGES: [&str; 2] = ["en-US", "de-DE"];
+/// The one authentication method.
+pub const METHOD: &str = "easydb";
+/// Token length: 43 alphanumeric characters, about 256 bits, URL-safe.
+const TOKEN_CHARS: usize = 43;
+
+/// A live session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub language: String,
+    /// The authenticated user's Keyrock id and when the login happened.
+    pub login: Option<(String, OffsetDateTime)>,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Why a session call is refused; each names one easydb error code.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("language {0:?} is not supported")]
+    LanguageNotFound(String),
+    /// Unknown or expired token.
+    #[error("no live session for this token")]
+    SessionNotFound,
+    #[error("authentication method {0:?} is not allowed")]
+    MethodNotAllowed(String),
+    #[error("login or password is empty")]
+    UsernameOrPasswordEmpty,
+    #[error("login failed")]
+    LoginFailed,
+    #[error("the user is disabled")]
+    LoginDisabled,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for SessionError {
+    fn from(e: diesel::result::Error) -> Self {
+        SessionError::Storage(e.into())
+    }
+}
+
+impl From<AuthError> for SessionError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Storage(e) => SessionError::Storage(e),
+            other => SessionError::Storage(StorageError::Internal(other.to_string())),
+        }
+    }
+}
+
+fn language(given: Option<&str>) -> Result<&'static str, SessionError> {
+    match given {
+        None => Ok(LANGUAGES[0]),
+        Some(l) => LANGUAGES
+            .into_iter()
+            .find(|known| *known == l)
+            .ok_or_else(|| SessionError::LanguageNotFound(l.to_owned())),
+    }
+}
+
+/// Starts an unauthenticated session (§4.1) and returns its token, shown this once.
+pub fn start(
+    conn: &mut DbConn,
+    requested_language: Option<&str>,
+    now: OffsetDateTime,
+    lifetime: Duration,
+) -> Result<(String, Session), SessionError> {
+    let language = language(requested_language)?;
+    let token = random_alnum(TOKEN_CHARS);
+    let expires_at = now + lifetime;
+    diesel::insert_into(easydb_sessions::table)
+        .values((
+            easydb_sessions::digest.eq(sha256_hex(&token)),
+            easydb_sessions::language.eq(language),
+            easydb_sessions::expires_at.eq(to_db_time(expires_at)),
+            easydb_sessions::created_at.eq(to_db_time(now)),
+        ))
+        .execute(conn)?;
+    Ok((
+        token,
+        Session {
+            language: language.to_owned(),
+            login: None,
+            expires_at,
+        },
+    ))
+}
+
+/// The live session of `token` (§4.2); unknown and expired tokens alike are
+/// [`SessionError::SessionNotFound`].
+pub fn find(conn: &mut DbConn, token: &str, now: OffsetDateTime) -> Result<Session, SessionError> {
+    if !storage::is_storable(token) {
+        return Err(SessionError::SessionNotFound);
+    }
+    let row: Option<(
+        String,
+        Option<String>,
+        Option<time::PrimitiveDateTime>,
+        time::PrimitiveDateTime,
+    )> = easydb_sessions::table
+        .filter(easydb_sessions::digest.eq(sha256_hex(token)))
+        .select((
+            easydb_sessions::language,
+            easydb_sessions::user_id,
+            easydb_sessions::authenticated_at,
+            easydb_sessions::expires_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let (language, user, at, expires) = row.ok_or(SessionError::SessionNotFound)?;
+    let expires_at = from_db_time(expires);
+    if expires_at <= now {
+        return Err(SessionError::SessionNotFound);
+    }
+    Ok(Session {
+        language,
+        login: user.zip(at.map(from_db_time)),
+        expires_at,
+    })
+}
+
+/// Reads the session, switching its language when one is given (§4.2).
+pub fn read(
+    conn: &mut DbConn,
+    token: &str,
+    requested_language: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Session, SessionError> {
+    let mut session = find(conn, token, now)?;
+    if let Some(requested) = requested_language {
+        let language = language(Some(requested))?;
+        diesel::update(
+            easydb_sessions::table.filter(easydb_sessions::digest.eq(sha256_hex(token))),
+        )
+        .set(easydb_sessions::language.eq(language))
+        .execute(conn)?;
+        session.language = language.to_owned();
+    }
+    Ok(session)
+}
+
+/// What `POST /api/v1/session/authenticate` carries; empty values count as absent.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// Comma-separated methods; absent means `easydb`.
+    pub method: Option<String>,
+    pub login: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Logs a user into the session (§4.3), checks in the specified order: the token, the
+/// method, empty login or password, the credentials (one answer whether the login is
+/// unknown or the password wrong), a disabled user. A Keyrock legacy hash is upgraded on
+/// success. The session's lifetime restarts; the token stays.
+pub fn authenticate(
+    pool: &Pool,
+    hasher: &PasswordHasher,
+    token: &str,
+    credentials: Credentials,
+    now: OffsetDateTime,
+    lifetime: Duration,
+) -> Result<Session, SessionError> {
+    let session = find(&mut *pool.get()?, token, now)?;
+    if let Some(methods) = credentials.method.as_deref().filter(|m| !m.is_empty()) {
+        if let Some(other) = methods.split(',').map(str::trim).find(|m| *m != METHOD) {
+            return Err(SessionError::MethodNotAllowed(other.to_owned()));
+        }
+    }
+    let non_empty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let (Some(login), Some(password)) = (
+        non_empty(credentials.login),
+        non_empty(credentials.password),
+    ) else {
+        return Err(SessionError::UsernameOrPasswordEmpty);
+    };
+    let user = find_login(&mut *pool.get()?, &login)?;
+    let Some(user) = user else {
+        hasher.verify_dummy(&password);
+        return Err(SessionError::LoginFailed);
+    };
+    if !users::verify_password(pool, hasher, &user, &password)? {
+        return Err(SessionError::LoginFailed);
+    }
+    if !user.enabled {
+        return Err(SessionError::LoginDisabled);
+    }
+    let expires_at = now + lifetime;
+    let mut conn = pool.get()?;
+    let updated = diesel::update(
+        easydb_sessions::table.filter(easydb_sessions::digest.eq(sha256_hex(token))),
+    )
+    .set((
+        easydb_sessions::user_id.eq(&user.id),
+        easydb_sessions::authenticated_at.eq(to_db_time(now)),
+        easydb_sessions::expires_at.eq(to_db_time(expires_at)),
+    ))
+    .execute(&mut *conn)?;
+    if updated == 0 {
+        // Logged out and gone (the user deleted, the session expired) meanwhile.
+        return Err(SessionError::SessionNotFound);
+    }
+    Ok(Session {
+        language: session.language,
+        login: Some((user.id, now)),
+        expires_at,
+    })
+}
+
+/// The user a login names: the e-mail address (case-insensitively) or, failing that, the
+/// username exactly. Usernames are not unique in Keyrock: one shared by several users
+/// names nobody.
+fn find_login(conn: &mut DbConn, login: &str) -> Result<Option<User>, SessionError> {
+    if !storage::is_storable(login) {
+        return Ok(None);
+    }
+    if let Some(user) = users::find_user_by_email(conn, login)? {
+        return Ok(Some(user));
+    }
+    let ids: Vec<String> = users_table::table
+        .filter(users_table::username.eq(login))
+        .select(users_table::id)
+        .limit(2)
+        .load(conn)?;
+    match ids.as_slice() {
+        [id] => Ok(users::find_user(conn, id)?),
+        _ => Ok(None),
+    }
+}
+
+/// Logs the session's user out (§4.4); the token stays valid, unauthenticated.
+pub fn deauthenticate(
+    conn: &mut DbConn,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<Session, SessionError> {
+    let mut session = find(conn, token, now)?;
+    if session.login.is_some() {
+        diesel::update(
+            easydb_sessions::table.filter(easydb_sessions::digest.eq(sha256_hex(token))),
+        )
+        .set((
+            easydb_sessions::user_id.eq(None::<String>),
+            easydb_sessions::authenticated_at.eq(None::<time::PrimitiveDateTime>),
+        ))
+        .execute(conn)?;
+        session.login = None;
+    }
+    Ok(session)
+}
+
+#[cfg(test)]
+mod tests;
