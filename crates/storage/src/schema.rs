@@ -280,6 +280,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    right_presets (num_id) {
+        num_id -> BigInt,
+        context -> Text,
+        position -> BigInt,
+        version -> BigInt,
+        displayname -> Text,
+        description -> Text,
+        rights -> Text,
+        tagfilter -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     oauth_clients,
@@ -303,4 +317,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_authorized_applications,
     browser_sessions,
     easydb_sessions,
+    right_presets,
 );

@@ -28,5 +28,6 @@ mod openapi_schemas;
 mod operations;
 mod pdp;
 mod races;
+mod rights_domain;
 mod robustness;
 mod user_info;

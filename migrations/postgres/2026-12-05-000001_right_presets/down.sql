@@ -1,0 +1,1 @@
+DROP TABLE right_presets;
