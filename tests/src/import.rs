@@ -80,6 +80,40 @@ pub fn line_of(text: &str, needle: &str) -> usize {
 
 /// The `CREATE TABLE` statement of `table` in the fixture, as mysqldump wrote it (to build
 /// small dumps of the same Keyrock version).
+/// The text of the fixture as compiled in (for the dump generator, which runs anywhere).
+pub const FIXTURE_TEXT: &str = include_str!("../fixtures/keyrock-test-fixture.sql");
+
+/// Every `CREATE TABLE` of a dump `text`, in its order: the table's name and the
+/// statement without its `;` and without the `AUTO_INCREMENT=N` option, which `mysqldump`
+/// writes from the data.
+pub fn create_tables(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("CREATE TABLE `") {
+        let after = &rest[start..];
+        let end = after.find(";\n").expect("the CREATE TABLE ends");
+        let statement = &after[..end];
+        let name = statement["CREATE TABLE `".len()..]
+            .split('`')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let statement = match statement.find(" AUTO_INCREMENT=") {
+            Some(i) => {
+                let digits = statement[i + " AUTO_INCREMENT=".len()..]
+                    .find(' ')
+                    .map_or(statement.len(), |j| i + " AUTO_INCREMENT=".len() + j);
+                format!("{}{}", &statement[..i], &statement[digits..])
+            }
+            None => statement.to_owned(),
+        };
+        out.push((name, statement));
+        rest = &after[end..];
+    }
+    out
+}
+
+/// The fixture's `CREATE TABLE` statement for `table`, with its `;` and newline.
 pub fn fixture_create_table(table: &str) -> String {
     let text = fixture_text();
     let head = format!("CREATE TABLE `{table}` (");
