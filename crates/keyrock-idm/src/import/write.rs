@@ -751,66 +751,65 @@ fn map_consent(row: &Row, now: PrimitiveDateTime) -> Result<Outcome<NewConsent>,
     ))
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = pep_proxies, treat_none_as_default_value = false)]
-struct NewPepProxy {
+/// A PEP proxy or an IoT agent: the same columns in two tables.
+macro_rules! secret_holder {
+    ($name:ident, $table:ident) => {
+        #[derive(Insertable)]
+        #[diesel(table_name = $table, treat_none_as_default_value = false)]
+        struct $name {
+            id: String,
+            password_digest: String,
+            password_salt: Option<String>,
+            oauth_client_id: String,
+            created_at: PrimitiveDateTime,
+        }
+
+        impl From<(LegacySecret, PrimitiveDateTime)> for $name {
+            fn from((s, created_at): (LegacySecret, PrimitiveDateTime)) -> Self {
+                $name {
+                    id: s.id,
+                    password_digest: s.hash,
+                    password_salt: Some(s.salt),
+                    oauth_client_id: s.app,
+                    created_at,
+                }
+            }
+        }
+    };
+}
+secret_holder!(NewPepProxy, pep_proxies);
+secret_holder!(NewIotAgent, iot_agents);
+
+/// A PEP proxy's or IoT agent's id, legacy password hash, salt and application.
+struct LegacySecret {
     id: String,
-    password_digest: String,
-    password_salt: Option<String>,
-    oauth_client_id: String,
-    created_at: PrimitiveDateTime,
+    hash: String,
+    /// Always set (empty when Keyrock's was NULL: the key `nodejs_idm`), because a NULL
+    /// salt marks a Tessera SHA-256 digest.
+    salt: String,
+    app: String,
 }
 
 fn map_pep_proxy(row: &Row, now: PrimitiveDateTime) -> Result<Outcome<NewPepProxy>, DumpError> {
-    let (id, password_digest, password_salt, app) =
-        some_or_skip!(legacy_secret(row), SkipReason::MissingValue);
-    Ok(keep(
-        NewPepProxy {
-            id,
-            password_digest,
-            password_salt,
-            oauth_client_id: app.clone(),
-            created_at: now,
-        },
-        vec![(Ref::Client, Some(app))],
-    ))
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = iot_agents, treat_none_as_default_value = false)]
-struct NewIotAgent {
-    id: String,
-    password_digest: String,
-    password_salt: Option<String>,
-    oauth_client_id: String,
-    created_at: PrimitiveDateTime,
+    map_secret_holder(row, now)
 }
 
 fn map_iot(row: &Row, now: PrimitiveDateTime) -> Result<Outcome<NewIotAgent>, DumpError> {
-    let (id, password_digest, password_salt, app) =
-        some_or_skip!(legacy_secret(row), SkipReason::MissingValue);
-    Ok(keep(
-        NewIotAgent {
-            id,
-            password_digest,
-            password_salt,
-            oauth_client_id: app.clone(),
-            created_at: now,
-        },
-        vec![(Ref::Client, Some(app))],
-    ))
+    map_secret_holder(row, now)
 }
 
-/// A PEP proxy's or IoT agent's id, legacy password hash, salt and application. The salt
-/// is always set (empty when Keyrock's was NULL: the key `nodejs_idm`), because a NULL
-/// salt marks a Tessera SHA-256 digest.
-fn legacy_secret(row: &Row) -> Option<(String, String, Option<String>, String)> {
-    Some((
-        row.owned("id")?,
-        row.owned("password")?,
-        Some(row.owned("salt").unwrap_or_default()),
-        row.owned("oauth_client_id")?,
-    ))
+fn map_secret_holder<T: From<(LegacySecret, PrimitiveDateTime)>>(
+    row: &Row,
+    now: PrimitiveDateTime,
+) -> Result<Outcome<T>, DumpError> {
+    let secret = LegacySecret {
+        id: some_or_skip!(row.owned("id"), SkipReason::MissingValue),
+        hash: some_or_skip!(row.owned("password"), SkipReason::MissingValue),
+        salt: row.owned("salt").unwrap_or_default(),
+        app: some_or_skip!(row.owned("oauth_client_id"), SkipReason::MissingValue),
+    };
+    let app = secret.app.clone();
+    Ok(keep(T::from((secret, now)), vec![(Ref::Client, Some(app))]))
 }
 
 #[derive(Insertable)]
