@@ -342,6 +342,21 @@ impl Given {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RightsSpec(pub BTreeMap<String, Given>);
 
+impl RightsSpec {
+    /// The specification as stored: JSON text.
+    pub(crate) fn to_stored(&self) -> String {
+        Given::Map(self.0.clone()).to_json().to_string()
+    }
+
+    /// A stored specification; `None` when the text is not a JSON object.
+    pub(crate) fn from_stored(text: &str) -> Option<RightsSpec> {
+        match serde_json::from_str::<serde_json::Value>(text).map(|v| Given::from_json(&v)) {
+            Ok(Given::Map(map)) => Some(RightsSpec(map)),
+            _ => None,
+        }
+    }
+}
+
 /// Why a rights specification is refused (easydb's `error.api.invalid_value`, except
 /// where a value is not an object: `type_mismatch`). The text is the error description.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

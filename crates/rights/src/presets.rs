@@ -254,7 +254,7 @@ fn update(
         right_presets::version.eq(write.version),
         right_presets::displayname.eq(json_map(&write.displayname)),
         right_presets::description.eq(json_map(&write.description)),
-        right_presets::rights.eq(rights_json(rights)),
+        right_presets::rights.eq(rights.to_stored()),
         right_presets::tagfilter.eq(write.tagfilter.as_ref().map(tagfilter_json)),
     );
     let changed = match write.position {
@@ -287,7 +287,7 @@ fn insert(
         right_presets::version.eq(1_i64),
         right_presets::displayname.eq(json_map(&write.displayname)),
         right_presets::description.eq(json_map(&write.description)),
-        right_presets::rights.eq(rights_json(rights)),
+        right_presets::rights.eq(rights.to_stored()),
         right_presets::tagfilter.eq(write.tagfilter.as_ref().map(tagfilter_json)),
         right_presets::created_at.eq(to_db_time(now)),
     );
@@ -314,10 +314,6 @@ fn json_map(map: &Localised) -> String {
     serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
 }
 
-fn rights_json(rights: &RightsSpec) -> String {
-    Given::Map(rights.0.clone()).to_json().to_string()
-}
-
 fn tagfilter_json(filter: &TagFilter) -> String {
     let mut out = serde_json::Map::new();
     for (key, list) in [
@@ -337,11 +333,7 @@ fn read(row: Row) -> Result<Preset, PresetError> {
     let corrupt = || PresetError::Corrupt(id);
     let displayname: Localised = serde_json::from_str(&displayname).map_err(|_| corrupt())?;
     let description: Localised = serde_json::from_str(&description).map_err(|_| corrupt())?;
-    let rights =
-        match serde_json::from_str::<serde_json::Value>(&rights).map(|v| Given::from_json(&v)) {
-            Ok(Given::Map(map)) => RightsSpec(map),
-            _ => return Err(corrupt()),
-        };
+    let rights = RightsSpec::from_stored(&rights).ok_or_else(corrupt)?;
     let tagfilter = match tagfilter {
         None => None,
         Some(text) => {

@@ -122,7 +122,7 @@ fn add_root(conn: &mut DbConn, user_id: &str, bump: i64) -> Result<(), SystemRig
     rights.insert(ROOT.to_owned(), Given::Map(BTreeMap::new()));
     diesel::update(users::table.filter(users::id.eq(user_id)))
         .set((
-            users::system_rights.eq(write(&RightsSpec(rights))),
+            users::system_rights.eq(RightsSpec(rights).to_stored()),
             users::rights_version.eq(stored.version + bump),
         ))
         .execute(conn)?;
@@ -130,16 +130,7 @@ fn add_root(conn: &mut DbConn, user_id: &str, bump: i64) -> Result<(), SystemRig
 }
 
 fn read(text: &str, owner: &str) -> Result<RightsSpec, SystemRightsError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|_| SystemRightsError::Corrupt(owner.to_owned()))?;
-    match Given::from_json(&value) {
-        Given::Map(map) => Ok(RightsSpec(map)),
-        _ => Err(SystemRightsError::Corrupt(owner.to_owned())),
-    }
-}
-
-fn write(spec: &RightsSpec) -> String {
-    Given::Map(spec.0.clone()).to_json().to_string()
+    RightsSpec::from_stored(text).ok_or_else(|| SystemRightsError::Corrupt(owner.to_owned()))
 }
 
 #[cfg(test)]

@@ -201,3 +201,29 @@ fn a_nul_in_a_value_is_refused_naming_the_column() {
     );
     assert_eq!(user_count(&mut conn), 0);
 }
+
+#[test]
+fn a_target_holding_right_presets_is_not_empty() {
+    let pool = pool();
+    let mut conn = pool.get().unwrap();
+    storage::run_migrations(&mut conn).unwrap();
+    diesel::insert_into(storage::schema::right_presets::table)
+        .values((
+            storage::schema::right_presets::context.eq("object"),
+            storage::schema::right_presets::position.eq(0_i64),
+            storage::schema::right_presets::version.eq(1_i64),
+            storage::schema::right_presets::displayname.eq("{}"),
+            storage::schema::right_presets::description.eq("{}"),
+            storage::schema::right_presets::rights.eq("{}"),
+            storage::schema::right_presets::created_at
+                .eq(storage::to_db_time(OffsetDateTime::now_utc())),
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    let err = import(&mut conn, FIXTURE, false).unwrap_err();
+    assert!(
+        matches!(&err, ImportError::NotEmpty(what) if what == "1 right presets"),
+        "{err}"
+    );
+    assert_eq!(user_count(&mut conn), 0);
+}

@@ -7,8 +7,8 @@ use auth_core::secrets::sha256_hex;
 use storage::diesel::prelude::*;
 use storage::schema::{
     albums, capabilities, iot_agents, oauth_access_tokens, oauth_authorization_codes,
-    oauth_clients, oauth_refresh_tokens, organizations, pep_proxies, permissions, role_assignments,
-    role_permissions, roles, trusted_applications, user_authorized_applications,
+    oauth_clients, oauth_refresh_tokens, organizations, pep_proxies, permissions, right_presets,
+    role_assignments, role_permissions, roles, trusted_applications, user_authorized_applications,
     user_organizations, users,
 };
 use storage::{diesel, DbConn, StorageError};
@@ -265,10 +265,10 @@ fn existing(conn: &mut DbConn, r: Ref, ids: &[&str]) -> QueryResult<Vec<String>>
 }
 
 /// Refuses a target that holds more than Keyrock's built-ins and the bootstrap admin.
-/// API tokens, browser sessions and the server key are not counted: they are not
+/// API tokens, browser and easydb sessions and the server key are not counted: they are not
 /// identity data (and the bootstrap admin's go with it when the dump replaces it).
 pub(crate) fn require_empty(conn: &mut DbConn) -> Result<(), ImportError> {
-    let counts: [(&str, i64); 15] = [
+    let counts: [(&str, i64); 16] = [
         (
             "users",
             users::table
@@ -342,6 +342,10 @@ pub(crate) fn require_empty(conn: &mut DbConn) -> Result<(), ImportError> {
         (
             "capability tokens",
             capabilities::table.count().get_result(conn)?,
+        ),
+        (
+            "right presets",
+            right_presets::table.count().get_result(conn)?,
         ),
     ];
     let held: Vec<String> = counts
