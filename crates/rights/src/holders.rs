@@ -109,7 +109,7 @@ impl From<diesel::result::Error> for HoldersError {
     }
 }
 
-type UserRow = (i64, String, String, String, i64, String);
+pub(crate) type UserRow = (i64, String, String, String, i64, String);
 type GroupRow = (i64, String, String, i64, String);
 
 /// Every holder of the kind, by `_id` (§10.1, §10.3), for a caller holding the listing
@@ -504,9 +504,43 @@ pub fn user_by_keyrock_id(
 
 /// The groups a user belongs to (owner or member), by `_id`.
 pub fn groups_of(conn: &mut DbConn, keyrock_id: &str) -> Result<Vec<GroupRef>, HoldersError> {
-    Ok(groups_of_all(conn, &[keyrock_id])?
-        .remove(keyrock_id)
-        .unwrap_or_default())
+    Ok(groups_with_rights(conn, keyrock_id)?
+        .into_iter()
+        .map(|(group, _)| group)
+        .collect())
+}
+
+/// The groups of one user, by `_id`, each with its own set of system rights.
+pub(crate) fn groups_with_rights(
+    conn: &mut DbConn,
+    keyrock_id: &str,
+) -> Result<Vec<(GroupRef, RightsSpec)>, HoldersError> {
+    let rows: Vec<(i64, String, String, String)> = user_organizations::table
+        .inner_join(
+            organizations::table.on(organizations::id.eq(user_organizations::organization_id)),
+        )
+        .filter(user_organizations::user_id.eq(keyrock_id))
+        .order(organizations::num_id.asc())
+        .select((
+            organizations::num_id,
+            organizations::id,
+            organizations::name,
+            organizations::system_rights,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, keyrock_id, name, text)| {
+            let rights = read(&text, &keyrock_id)?;
+            Ok((
+                GroupRef {
+                    id,
+                    keyrock_id,
+                    name,
+                },
+                rights,
+            ))
+        })
+        .collect()
 }
 
 /// The groups of each of these users (by Keyrock id), each list by `_id`, in one query.
@@ -539,7 +573,7 @@ fn groups_of_all(
 }
 
 #[allow(clippy::type_complexity)]
-fn user_columns() -> (
+pub(crate) fn user_columns() -> (
     users::num_id,
     users::id,
     users::username,
@@ -578,7 +612,7 @@ fn user(conn: &mut DbConn, row: UserRow) -> Result<Holder, HoldersError> {
     user_with(row, groups)
 }
 
-fn user_with(row: UserRow, groups: Vec<GroupRef>) -> Result<Holder, HoldersError> {
+pub(crate) fn user_with(row: UserRow, groups: Vec<GroupRef>) -> Result<Holder, HoldersError> {
     let (id, keyrock_id, name, email, version, text) = row;
     Ok(Holder {
         kind: Kind::User,

@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::catalog::RightsSpec;
 use crate::holders::{self, Holder, HoldersError};
-use crate::system::{self, Principal, SystemRightsError};
+use crate::system::{self, Principal};
 
 /// The frontend languages Tessera supports; the first is the default.
 pub const LANGUAGES: [&str; 2] = ["en-US", "de-DE"];
@@ -141,18 +141,37 @@ pub fn find(conn: &mut DbConn, token: &str, now: OffsetDateTime) -> Result<Sessi
     })
 }
 
-/// The logged-in user of a live session, with its effective system rights (§1: every
-/// call but the session calls needs one).
+/// The user a live, authenticated session is logged into (its Keyrock id): all that
+/// calls which check no system right need (one query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUser(pub String);
+
+/// The logged-in user of a live session (§1: every call but the session calls needs one).
+pub fn session_user(
+    conn: &mut DbConn,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<SessionUser, SessionError> {
+    let (user_id, _) = find(conn, token, now)?
+        .login
+        .ok_or(SessionError::NotAuthenticated)?;
+    Ok(SessionUser(user_id))
+}
+
+/// The logged-in user of a live session with its effective system rights (two queries).
 pub fn principal(
     conn: &mut DbConn,
     token: &str,
     now: OffsetDateTime,
 ) -> Result<Principal, SessionError> {
-    let (user_id, _) = find(conn, token, now)?
+    let (session, user) = load(conn, token, now)?;
+    let login = describe_loaded(conn, session, user)?
         .login
         .ok_or(SessionError::NotAuthenticated)?;
-    let effective = system::effective(conn, &user_id).map_err(system_error)?;
-    Ok(Principal { user_id, effective })
+    Ok(Principal {
+        user_id: login.user.keyrock_id,
+        effective: login.effective,
+    })
 }
 
 /// What the session object shows (§4.5), read from the store on every request.
@@ -172,16 +191,89 @@ pub struct LoggedIn {
     pub effective: RightsSpec,
 }
 
-/// The session object's content for a live session.
+/// The session object's content for a session just read or changed.
 pub fn describe(conn: &mut DbConn, session: Session) -> Result<SessionView, SessionError> {
+    let user = match &session.login {
+        None => None,
+        Some((user_id, _)) => users_table::table
+            .filter(users_table::id.eq(user_id))
+            .select(holders::user_columns())
+            .first(conn)
+            .optional()?,
+    };
+    describe_loaded(conn, session, user)
+}
+
+/// Reads the session of `token` with its object's content (§4.2), switching its language
+/// when one is given: the session and its user in one query, its groups in another.
+pub fn read_view(
+    conn: &mut DbConn,
+    token: &str,
+    requested_language: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<SessionView, SessionError> {
+    let (mut session, user) = load(conn, token, now)?;
+    if let Some(requested) = requested_language {
+        session.language = set_language(conn, token, requested)?.to_owned();
+    }
+    describe_loaded(conn, session, user)
+}
+
+/// The live session of `token` and, when it is logged in, its user's row.
+fn load(
+    conn: &mut DbConn,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<(Session, Option<holders::UserRow>), SessionError> {
+    if !storage::is_storable(token) {
+        return Err(SessionError::SessionNotFound);
+    }
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        String,
+        Option<String>,
+        Option<time::PrimitiveDateTime>,
+        time::PrimitiveDateTime,
+        Option<holders::UserRow>,
+    )> = easydb_sessions::table
+        .left_join(users_table::table.on(easydb_sessions::user_id.eq(users_table::id.nullable())))
+        .filter(easydb_sessions::digest.eq(sha256_hex(token)))
+        .select((
+            easydb_sessions::language,
+            easydb_sessions::user_id,
+            easydb_sessions::authenticated_at,
+            easydb_sessions::expires_at,
+            holders::user_columns().nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    let (language, user, at, expires, row) = row.ok_or(SessionError::SessionNotFound)?;
+    let expires_at = from_db_time(expires);
+    if expires_at <= now {
+        return Err(SessionError::SessionNotFound);
+    }
+    let session = Session {
+        language,
+        login: user.zip(at.map(from_db_time)),
+        expires_at,
+    };
+    Ok((session, row))
+}
+
+fn describe_loaded(
+    conn: &mut DbConn,
+    session: Session,
+    user: Option<holders::UserRow>,
+) -> Result<SessionView, SessionError> {
     let login = match session.login {
         None => None,
         Some((user_id, at)) => {
-            let user = holders::user_by_keyrock_id(conn, &user_id)
-                .map_err(holders_error)?
-                .ok_or(SessionError::SessionNotFound)?;
-            let effective = system::effective_with(conn, &user_id, user.rights.clone())
-                .map_err(system_error)?;
+            // Deleted meanwhile: its sessions are gone with it.
+            let row = user.ok_or(SessionError::SessionNotFound)?;
+            let groups = holders::groups_with_rights(conn, &user_id).map_err(holders_error)?;
+            let (refs, sets): (Vec<_>, Vec<_>) = groups.into_iter().unzip();
+            let user = holders::user_with(row, refs).map_err(holders_error)?;
+            let effective = system::merge(user.rights.clone(), sets);
             Some(LoggedIn {
                 at,
                 user,
@@ -193,15 +285,6 @@ pub fn describe(conn: &mut DbConn, session: Session) -> Result<SessionView, Sess
         language: session.language,
         login,
     })
-}
-
-fn system_error(e: SystemRightsError) -> SessionError {
-    match e {
-        // Deleted since the session was read: its sessions are gone with it.
-        SystemRightsError::UserNotFound(_) => SessionError::SessionNotFound,
-        SystemRightsError::Storage(e) => SessionError::Storage(e),
-        other => SessionError::Storage(StorageError::Internal(other.to_string())),
-    }
 }
 
 fn holders_error(e: HoldersError) -> SessionError {
@@ -220,15 +303,21 @@ pub fn read(
 ) -> Result<Session, SessionError> {
     let mut session = find(conn, token, now)?;
     if let Some(requested) = requested_language {
-        let language = language(Some(requested))?;
-        diesel::update(
-            easydb_sessions::table.filter(easydb_sessions::digest.eq(sha256_hex(token))),
-        )
-        .set(easydb_sessions::language.eq(language))
-        .execute(conn)?;
-        session.language = language.to_owned();
+        session.language = set_language(conn, token, requested)?.to_owned();
     }
     Ok(session)
+}
+
+fn set_language(
+    conn: &mut DbConn,
+    token: &str,
+    requested: &str,
+) -> Result<&'static str, SessionError> {
+    let language = language(Some(requested))?;
+    diesel::update(easydb_sessions::table.filter(easydb_sessions::digest.eq(sha256_hex(token))))
+        .set(easydb_sessions::language.eq(language))
+        .execute(conn)?;
+    Ok(language)
 }
 
 /// What `POST /api/v1/session/authenticate` carries; empty values count as absent.

@@ -81,9 +81,18 @@ pub fn effective_with(
         .order(organizations::num_id.asc())
         .select((organizations::id, organizations::system_rights))
         .load(conn)?;
+    let sets = groups
+        .iter()
+        .map(|(id, text)| read(text, id))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(merge(own, sets))
+}
+
+/// A user's own set united with its groups' sets, given in ascending `_id` (§9).
+pub fn merge(own: RightsSpec, groups: impl IntoIterator<Item = RightsSpec>) -> RightsSpec {
     let mut merged = own.0;
-    for (id, text) in groups {
-        for (name, params) in read(&text, &id)?.0 {
+    for group in groups {
+        for (name, params) in group.0 {
             match merged.get_mut(&name) {
                 None => {
                     merged.insert(name, params);
@@ -92,7 +101,7 @@ pub fn effective_with(
             }
         }
     }
-    Ok(RightsSpec(merged))
+    RightsSpec(merged)
 }
 
 fn merge_parameters(into: &mut Given, from: &Given) {

@@ -4,6 +4,8 @@
 
 mod browser_flow;
 mod browser_kit;
+mod easydb_cli;
+mod easydb_failures;
 mod keyrock_agents;
 mod keyrock_applications;
 mod keyrock_auth_tokens;

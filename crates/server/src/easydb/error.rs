@@ -223,14 +223,11 @@ impl From<HoldersError> for EasydbApiError {
     }
 }
 
-/// A rights specification that is not an object where one is needed is a type mismatch;
-/// every other refusal is an invalid value.
+/// A rights specification that fails the validation of §5.3 (a right's value that is not
+/// an object included) is an invalid value (§7.3, §10.2); the shape of the specification
+/// itself is checked as structure when the body is decoded.
 fn spec_error(e: rights::catalog::SpecError) -> EasydbApiError {
-    let code = match e {
-        rights::catalog::SpecError::NotAnObject(_) => ApiCode::TypeMismatch,
-        _ => ApiCode::InvalidValue,
-    };
-    EasydbApiError::api(code, e.to_string())
+    EasydbApiError::api(ApiCode::InvalidValue, e.to_string())
 }
 
 impl From<StorageError> for EasydbApiError {

@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use rights::holders::{self, Kind};
+use rights::system::Principal;
 
 use super::error::{EasydbApiError, EasydbErrorBody};
 use super::views::{self, EasydbGroup, EasydbUser};
@@ -17,14 +18,19 @@ async fn read(
     id: Option<String>,
 ) -> Result<HttpResponse, EasydbApiError> {
     let call = extract::call(&req)?;
-    let page = extract::page(&call.query)?;
-    let found = run(&state, call, move |conn, principal, _| match id {
-        None => Ok(holders::list(conn, principal, kind, page)?),
-        Some(id) => {
-            let id = extract::path_id(&id, "the id")?;
-            Ok(vec![holders::get(conn, principal, kind, id)?])
-        }
-    })
+    // A bad `limit` is answered after the session checks (§1: authentication first).
+    let page = extract::page(&call.query);
+    let found = run(
+        &state,
+        call,
+        move |conn, principal: &Principal, _| match id {
+            None => Ok(holders::list(conn, principal, kind, page?)?),
+            Some(id) => {
+                let id = extract::path_id(&id, "the id")?;
+                Ok(vec![holders::get(conn, principal, kind, id)?])
+            }
+        },
+    )
     .await?;
     Ok(answer(kind, &found))
 }
@@ -45,7 +51,7 @@ async fn change(
 ) -> Result<HttpResponse, EasydbApiError> {
     let call = extract::call(&req)?;
     let body = extract::body(&req, payload).await?;
-    let changed = run(&state, call, move |conn, principal, _| {
+    let changed = run(&state, call, move |conn, principal: &Principal, _| {
         holders::authorize_change(principal)?;
         let catalog = catalog()?;
         let name = match kind {

@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use actix_web::{web, HttpResponse};
 use rights::catalog::Catalog;
+use rights::sessions::{SessionError, SessionUser};
 use rights::system::Principal;
 use serde::Serialize;
 use storage::DbConn;
@@ -103,23 +104,40 @@ fn catalog() -> Result<&'static Catalog, EasydbApiError> {
         .ok_or_else(|| EasydbApiError::internal("the shipped rights catalog does not read"))
 }
 
-/// Resolves the session token to its logged-in user (§1: no token is
+/// Who a call runs as: the logged-in user alone ([`SessionUser`], one query), or with its
+/// effective system rights ([`Principal`]), for calls that check one.
+trait Caller: Sized {
+    fn resolve(conn: &mut DbConn, token: &str, now: OffsetDateTime) -> Result<Self, SessionError>;
+}
+
+impl Caller for SessionUser {
+    fn resolve(conn: &mut DbConn, token: &str, now: OffsetDateTime) -> Result<Self, SessionError> {
+        rights::sessions::session_user(conn, token, now)
+    }
+}
+
+impl Caller for Principal {
+    fn resolve(conn: &mut DbConn, token: &str, now: OffsetDateTime) -> Result<Self, SessionError> {
+        rights::sessions::principal(conn, token, now)
+    }
+}
+
+/// Resolves the session token to its logged-in caller (§1: no token is
 /// `not_authenticated`, a dead one `session_not_found`, a session nobody is logged into
 /// `not_authenticated`) and runs the domain operation, on one pooled connection off the
 /// worker threads.
-async fn run<T, F>(state: &State, call: extract::Call, f: F) -> Result<T, EasydbApiError>
+async fn run<C, T, F>(state: &State, call: extract::Call, f: F) -> Result<T, EasydbApiError>
 where
-    F: FnOnce(&mut DbConn, &Principal, OffsetDateTime) -> Result<T, EasydbApiError>
-        + Send
-        + 'static,
+    C: Caller,
+    F: FnOnce(&mut DbConn, &C, OffsetDateTime) -> Result<T, EasydbApiError> + Send + 'static,
     T: Send + 'static,
 {
     let token = call.token.ok_or_else(EasydbApiError::not_authenticated)?;
     let now = OffsetDateTime::now_utc();
     db::with_conn(&state.pool, move |conn| {
-        let principal = rights::sessions::principal(conn, &token, now)
-            .map_err(|e| EasydbApiError::session(e, &token))?;
-        f(conn, &principal, now)
+        let caller =
+            C::resolve(conn, &token, now).map_err(|e| EasydbApiError::session(e, &token))?;
+        f(conn, &caller, now)
     })
     .await
 }

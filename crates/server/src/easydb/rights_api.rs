@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use actix_web::{web, HttpRequest, HttpResponse};
 use rights::catalog::Context;
 use rights::presets;
+use rights::sessions::SessionUser;
+use rights::system::Principal;
 use storage::DbConn;
 
 use super::error::{ApiCode, EasydbApiError, EasydbErrorBody};
@@ -51,7 +53,10 @@ fn contexts(
               (status = 500, description = "server error, with uuid", body = EasydbErrorBody)))]
 pub async fn catalog_all(state: State, req: HttpRequest) -> Result<HttpResponse, EasydbApiError> {
     let call = extract::call(&req)?;
-    let answer = run(&state, call, |conn, _, _| contexts(conn, None)).await?;
+    let answer = run(&state, call, |conn, _: &SessionUser, _| {
+        contexts(conn, None)
+    })
+    .await?;
     Ok(ok(&answer))
 }
 
@@ -67,7 +72,10 @@ pub async fn catalog_context(
 ) -> Result<HttpResponse, EasydbApiError> {
     let call = extract::call(&req)?;
     let name = path.into_inner();
-    let answer = run(&state, call, move |conn, _, _| contexts(conn, Some(&name))).await?;
+    let answer = run(&state, call, move |conn, _: &SessionUser, _| {
+        contexts(conn, Some(&name))
+    })
+    .await?;
     Ok(ok(&answer))
 }
 
@@ -83,7 +91,7 @@ pub async fn list_presets(
 ) -> Result<HttpResponse, EasydbApiError> {
     let call = extract::call(&req)?;
     let name = path.into_inner();
-    let list = run(&state, call, move |conn, _, _| {
+    let list = run(&state, call, move |conn, _: &SessionUser, _| {
         let context = presets::preset_context(catalog()?, &name)?;
         Ok(presets::list(conn, context)?)
     })
@@ -106,7 +114,7 @@ pub async fn save_presets(
     let call = extract::call(&req)?;
     let body = extract::body(&req, payload).await?;
     let name = path.into_inner();
-    let saved = run(&state, call, move |conn, principal, now| {
+    let saved = run(&state, call, move |conn, principal: &Principal, now| {
         let context = presets::preset_context(catalog()?, &name)?;
         presets::authorize(principal)?;
         let writes = commands::preset_writes(&extract::json(&body)?)?
@@ -130,7 +138,7 @@ pub async fn delete_preset(
 ) -> Result<HttpResponse, EasydbApiError> {
     let call = extract::call(&req)?;
     let (name, id) = path.into_inner();
-    run(&state, call, move |conn, principal, _| {
+    run(&state, call, move |conn, principal: &Principal, _| {
         let context = presets::preset_context(catalog()?, &name)?;
         let id = extract::path_id(&id, "the preset id")?;
         Ok(presets::delete(conn, principal, context, id)?)

@@ -32,17 +32,19 @@ pub async fn session(state: State, req: HttpRequest) -> Result<HttpResponse, Eas
     let now = OffsetDateTime::now_utc();
     let (token, view) = db::with_conn(&state.pool, move |conn| {
         let language = language.as_deref();
-        let (token, session) = match token {
-            Some(token) => match sessions::read(conn, &token, language, now) {
-                Ok(session) => (token, session),
-                Err(e) => return Err(EasydbApiError::session(e, &token)),
+        match token {
+            Some(token) => match sessions::read_view(conn, &token, language, now) {
+                Ok(view) => Ok((token, view)),
+                Err(e) => Err(EasydbApiError::session(e, &token)),
             },
-            None => sessions::start(conn, language, now, lifetime)
-                .map_err(|e| EasydbApiError::session(e, ""))?,
-        };
-        let view =
-            sessions::describe(conn, session).map_err(|e| EasydbApiError::session(e, &token))?;
-        Ok((token, view))
+            None => {
+                let (token, session) = sessions::start(conn, language, now, lifetime)
+                    .map_err(|e| EasydbApiError::session(e, ""))?;
+                let view = sessions::describe(conn, session)
+                    .map_err(|e| EasydbApiError::session(e, &token))?;
+                Ok((token, view))
+            }
+        }
     })
     .await?;
     Ok(ok(&views::session(token, view)))
