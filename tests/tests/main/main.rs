@@ -4,6 +4,10 @@
 
 mod browser_flow;
 mod browser_kit;
+mod easydb_rights;
+mod easydb_sessions;
+mod easydb_system_rights;
+mod easydb_wire;
 mod keyrock_agents;
 mod keyrock_applications;
 mod keyrock_auth_tokens;
