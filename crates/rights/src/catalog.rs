@@ -21,6 +21,7 @@ pub const PRESET_MANAGER: &str = "system.rightpresetmanager";
 pub const ROOT: &str = "system.root";
 
 /// An empty JSON object: capability values are reserved for future attributes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
@@ -41,6 +42,7 @@ pub struct Context {
 }
 
 /// A top-level entry of a context: a right, or a choice bundling rights.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Entry {
@@ -48,6 +50,7 @@ pub enum Entry {
     Choice(Choice),
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Right {
@@ -59,6 +62,7 @@ pub struct Right {
 }
 
 /// Related rights of which the stronger imply the weaker; its name is only a label.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
@@ -70,6 +74,7 @@ pub struct Choice {
 }
 
 /// A right inside a choice: the same description, tagged `"type": "right"`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ChoiceRight {
@@ -84,6 +89,7 @@ impl ChoiceRight {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Parameter {
@@ -101,6 +107,7 @@ pub struct Parameter {
 }
 
 /// Parameter types and their JSON forms (§5.2).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ParameterType {
@@ -287,8 +294,10 @@ fn bad(right: &Right, parameter: &str, expected: &str) -> SpecError {
 }
 
 /// The shape of a value as a client sent it, decoded at the edge (JSON there); the
-/// domain checks it against the catalog. Object keys keep no order.
-#[derive(Debug, Clone, PartialEq)]
+/// domain checks it against the catalog. Object keys keep no order. It reads from and
+/// writes as plain JSON (serde, untagged).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
 pub enum Given {
     Null,
     Bool(bool),
@@ -300,43 +309,6 @@ pub enum Given {
     Map(BTreeMap<String, Given>),
 }
 
-impl Given {
-    /// The shape of a JSON value (stored sets are JSON text).
-    pub(crate) fn from_json(value: &serde_json::Value) -> Given {
-        use serde_json::Value as J;
-        match value {
-            J::Null => Given::Null,
-            J::Bool(b) => Given::Bool(*b),
-            J::Number(n) => match n.as_i64() {
-                Some(i) => Given::Integer(i),
-                None => Given::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            J::String(s) => Given::Text(s.clone()),
-            J::Array(items) => Given::List(items.iter().map(Given::from_json).collect()),
-            J::Object(map) => Given::Map(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Given::from_json(v)))
-                    .collect(),
-            ),
-        }
-    }
-
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as J;
-        match self {
-            Given::Null => J::Null,
-            Given::Bool(b) => J::Bool(*b),
-            Given::Integer(i) => J::from(*i),
-            Given::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Given::Text(s) => J::String(s.clone()),
-            Given::List(items) => J::Array(items.iter().map(Given::to_json).collect()),
-            Given::Map(map) => {
-                J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
-        }
-    }
-}
-
 /// A valid rights specification: canonical right names to their parameter objects
 /// (`_grantable` included when given).
 #[derive(Debug, Clone, PartialEq)]
@@ -345,12 +317,12 @@ pub struct RightsSpec(pub BTreeMap<String, Given>);
 impl RightsSpec {
     /// The specification as stored: JSON text.
     pub(crate) fn to_stored(&self) -> String {
-        Given::Map(self.0.clone()).to_json().to_string()
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "{}".to_owned())
     }
 
     /// A stored specification; `None` when the text is not a JSON object.
     pub(crate) fn from_stored(text: &str) -> Option<RightsSpec> {
-        match serde_json::from_str::<serde_json::Value>(text).map(|v| Given::from_json(&v)) {
+        match serde_json::from_str::<Given>(text) {
             Ok(Given::Map(map)) => Some(RightsSpec(map)),
             _ => None,
         }

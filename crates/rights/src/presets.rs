@@ -10,7 +10,8 @@ use storage::schema::right_presets;
 use storage::{to_db_time, DbConn, StorageError};
 use time::OffsetDateTime;
 
-use crate::catalog::{Catalog, Context, Given, RightsSpec, SpecError};
+use crate::catalog::{Catalog, Context, Given, RightsSpec, SpecError, PRESET_MANAGER};
+use crate::system::{holds, Principal};
 
 /// A localisation map: language to text.
 pub type Localised = BTreeMap<String, String>;
@@ -60,6 +61,9 @@ pub struct PresetWrite {
 /// Why a preset call is refused; each names one easydb error code.
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
+    /// The caller may not change presets (`system.rightpresetmanager`, its alias or root).
+    #[error("the session user lacks system.rightpresetmanager")]
+    NoSystemRight,
     #[error("right context {0:?} is unknown")]
     UnknownContext(String),
     #[error("right context {0:?} does not support presets")]
@@ -139,16 +143,13 @@ pub fn list(conn: &mut DbConn, context: &Context) -> Result<Vec<Preset>, PresetE
 /// the state after every element. Returns the stored presets in input order.
 pub fn save(
     conn: &mut DbConn,
+    caller: &Principal,
     context: &Context,
     writes: Vec<PresetWrite>,
     now: OffsetDateTime,
 ) -> Result<Vec<Preset>, PresetError> {
-    let mut seen = std::collections::BTreeSet::new();
-    for id in writes.iter().filter_map(|w| w.id) {
-        if !seen.insert(id) {
-            return Err(PresetError::DuplicateId(id));
-        }
-    }
+    authorize(caller)?;
+    refuse_duplicates(&writes)?;
     storage::write_tx(conn, |conn| {
         if let DbConn::Postgres(c) = conn {
             // One writer per context at a time, so the position check after the request
@@ -158,29 +159,8 @@ pub fn save(
                 .execute(c)?;
         }
         // Check every element in input order before writing anything.
-        let mut checked = Vec::with_capacity(writes.len());
-        for write in writes {
-            if let Some(id) = write.id {
-                let stored = find(conn, context, id)?.ok_or(PresetError::NotFound(id))?;
-                let expected = stored.version + 1;
-                if write.version != expected {
-                    return Err(PresetError::VersionMismatch {
-                        provided: write.version,
-                        expected,
-                    });
-                }
-            } else if write.version != 1 {
-                return Err(PresetError::VersionMismatch {
-                    provided: write.version,
-                    expected: 1,
-                });
-            }
-            let rights = context.validate(&write.rights)?;
-            if write.tagfilter.as_ref().is_some_and(TagFilter::is_empty) {
-                return Err(PresetError::EmptyTagFilter);
-            }
-            checked.push((write, rights));
-        }
+        let rights = check_writes(conn, context, &writes)?;
+        let checked: Vec<_> = writes.into_iter().zip(rights).collect();
         // Updates and inserts with a position first; inserts without one go last.
         let mut ids = vec![0; checked.len()];
         for (i, (write, rights)) in checked.iter().enumerate() {
@@ -217,8 +197,79 @@ pub fn save(
     })
 }
 
+/// The checks of [`save`] without writing: the edge calls it on the elements before one
+/// it cannot decode, so the first failure in input order is the answer.
+pub fn check(
+    conn: &mut DbConn,
+    context: &Context,
+    writes: &[PresetWrite],
+) -> Result<(), PresetError> {
+    refuse_duplicates(writes)?;
+    check_writes(conn, context, writes).map(|_| ())
+}
+
+fn refuse_duplicates(writes: &[PresetWrite]) -> Result<(), PresetError> {
+    let mut seen = std::collections::BTreeSet::new();
+    match writes
+        .iter()
+        .filter_map(|w| w.id)
+        .find(|id| !seen.insert(*id))
+    {
+        Some(id) => Err(PresetError::DuplicateId(id)),
+        None => Ok(()),
+    }
+}
+
+/// Per element, in input order: the `_id` lookup, `_version`, the rights, the tag filter.
+fn check_writes(
+    conn: &mut DbConn,
+    context: &Context,
+    writes: &[PresetWrite],
+) -> Result<Vec<RightsSpec>, PresetError> {
+    let mut checked = Vec::with_capacity(writes.len());
+    for write in writes {
+        if let Some(id) = write.id {
+            let stored = find(conn, context, id)?.ok_or(PresetError::NotFound(id))?;
+            let expected = stored.version + 1;
+            if write.version != expected {
+                return Err(PresetError::VersionMismatch {
+                    provided: write.version,
+                    expected,
+                });
+            }
+        } else if write.version != 1 {
+            return Err(PresetError::VersionMismatch {
+                provided: write.version,
+                expected: 1,
+            });
+        }
+        let rights = context.validate(&write.rights)?;
+        if write.tagfilter.as_ref().is_some_and(TagFilter::is_empty) {
+            return Err(PresetError::EmptyTagFilter);
+        }
+        checked.push(rights);
+    }
+    Ok(checked)
+}
+
+/// Whether the caller may change presets (§7.3): it holds `system.rightpresetmanager`
+/// (or the alias, or root).
+pub fn authorize(caller: &Principal) -> Result<(), PresetError> {
+    if holds(&caller.effective, PRESET_MANAGER) {
+        Ok(())
+    } else {
+        Err(PresetError::NoSystemRight)
+    }
+}
+
 /// Deletes a preset of the context (§7.4); other positions stay as they are.
-pub fn delete(conn: &mut DbConn, context: &Context, id: i64) -> Result<(), PresetError> {
+pub fn delete(
+    conn: &mut DbConn,
+    caller: &Principal,
+    context: &Context,
+    id: i64,
+) -> Result<(), PresetError> {
+    authorize(caller)?;
     let deleted = diesel::delete(
         right_presets::table
             .filter(right_presets::num_id.eq(id))

@@ -12,6 +12,10 @@ use storage::schema::{easydb_sessions, users as users_table};
 use storage::{from_db_time, to_db_time, DbConn, Pool, StorageError};
 use time::{Duration, OffsetDateTime};
 
+use crate::catalog::RightsSpec;
+use crate::holders::{self, Holder, HoldersError};
+use crate::system::{self, Principal, SystemRightsError};
+
 /// The frontend languages Tessera supports; the first is the default.
 pub const LANGUAGES: [&str; 2] = ["en-US", "de-DE"];
 /// The one authentication method.
@@ -36,6 +40,9 @@ pub enum SessionError {
     /// Unknown or expired token.
     #[error("no live session for this token")]
     SessionNotFound,
+    /// A live session that nobody is logged into.
+    #[error("the session is not authenticated")]
+    NotAuthenticated,
     #[error("authentication method {0:?} is not allowed")]
     MethodNotAllowed(String),
     #[error("login or password is empty")]
@@ -132,6 +139,76 @@ pub fn find(conn: &mut DbConn, token: &str, now: OffsetDateTime) -> Result<Sessi
         login: user.zip(at.map(from_db_time)),
         expires_at,
     })
+}
+
+/// The logged-in user of a live session, with its effective system rights (§1: every
+/// call but the session calls needs one).
+pub fn principal(
+    conn: &mut DbConn,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<Principal, SessionError> {
+    let (user_id, _) = find(conn, token, now)?
+        .login
+        .ok_or(SessionError::NotAuthenticated)?;
+    let effective = system::effective(conn, &user_id).map_err(system_error)?;
+    Ok(Principal { user_id, effective })
+}
+
+/// What the session object shows (§4.5), read from the store on every request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionView {
+    pub language: String,
+    pub login: Option<LoggedIn>,
+}
+
+/// The logged-in part of a session object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedIn {
+    pub at: OffsetDateTime,
+    /// The user with its own rights and its groups.
+    pub user: Holder,
+    /// Its effective system rights (§9).
+    pub effective: RightsSpec,
+}
+
+/// The session object's content for a live session.
+pub fn describe(conn: &mut DbConn, session: Session) -> Result<SessionView, SessionError> {
+    let login = match session.login {
+        None => None,
+        Some((user_id, at)) => {
+            let user = holders::user_by_keyrock_id(conn, &user_id)
+                .map_err(holders_error)?
+                .ok_or(SessionError::SessionNotFound)?;
+            let effective = system::effective_with(conn, &user_id, user.rights.clone())
+                .map_err(system_error)?;
+            Some(LoggedIn {
+                at,
+                user,
+                effective,
+            })
+        }
+    };
+    Ok(SessionView {
+        language: session.language,
+        login,
+    })
+}
+
+fn system_error(e: SystemRightsError) -> SessionError {
+    match e {
+        // Deleted since the session was read: its sessions are gone with it.
+        SystemRightsError::UserNotFound(_) => SessionError::SessionNotFound,
+        SystemRightsError::Storage(e) => SessionError::Storage(e),
+        other => SessionError::Storage(StorageError::Internal(other.to_string())),
+    }
+}
+
+fn holders_error(e: HoldersError) -> SessionError {
+    match e {
+        HoldersError::Storage(e) => SessionError::Storage(e),
+        other => SessionError::Storage(StorageError::Internal(other.to_string())),
+    }
 }
 
 /// Reads the session, switching its language when one is given (§4.2).

@@ -28,6 +28,15 @@ impl From<storage::diesel::result::Error> for SystemRightsError {
     }
 }
 
+/// An authenticated session's user, with its effective system rights read at the start
+/// of the request (§4.5: never cached across requests).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    /// The Keyrock id.
+    pub user_id: String,
+    pub effective: RightsSpec,
+}
+
 /// A set of system rights as stored, with its `_version`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRights {
@@ -54,7 +63,16 @@ pub fn user_rights(conn: &mut DbConn, user_id: &str) -> Result<StoredRights, Sys
 /// parameters: a boolean is true when any source says so; any other value comes from the
 /// first source that has it.
 pub fn effective(conn: &mut DbConn, user_id: &str) -> Result<RightsSpec, SystemRightsError> {
-    let own = user_rights(conn, user_id)?;
+    let own = user_rights(conn, user_id)?.rights;
+    effective_with(conn, user_id, own)
+}
+
+/// [`effective`] for a user whose own set was read already.
+pub fn effective_with(
+    conn: &mut DbConn,
+    user_id: &str,
+    own: RightsSpec,
+) -> Result<RightsSpec, SystemRightsError> {
     let groups: Vec<(String, String)> = user_organizations::table
         .inner_join(
             organizations::table.on(organizations::id.eq(user_organizations::organization_id)),
@@ -63,7 +81,7 @@ pub fn effective(conn: &mut DbConn, user_id: &str) -> Result<RightsSpec, SystemR
         .order(organizations::num_id.asc())
         .select((organizations::id, organizations::system_rights))
         .load(conn)?;
-    let mut merged = own.rights.0;
+    let mut merged = own.0;
     for (id, text) in groups {
         for (name, params) in read(&text, &id)?.0 {
             match merged.get_mut(&name) {
@@ -134,4 +152,4 @@ fn read(text: &str, owner: &str) -> Result<RightsSpec, SystemRightsError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

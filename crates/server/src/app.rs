@@ -12,7 +12,7 @@ use auth_core::password::PasswordHasher;
 
 use crate::settings::Settings;
 use crate::telemetry::Metrics;
-use crate::{bootstrap, http, keyrock, kheops, ops, telemetry};
+use crate::{bootstrap, easydb, http, keyrock, kheops, ops, telemetry};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -172,6 +172,8 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     keyrock::configure(cfg);
+    // Before KHEOPS, whose `/api` mount would otherwise take every `/api/v1/...` path.
+    easydb::configure(cfg);
     kheops::configure(cfg);
     #[cfg(debug_assertions)]
     crate::test_hooks::configure(cfg);
@@ -183,7 +185,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The 404 for a path no resource has, in the envelope of the family that owns the path;
 /// a path no family owns answers in the always-on endpoints' `{"status"}` shape.
 fn path_not_found(path: &str) -> HttpResponse {
-    if kheops::serves(path) {
+    if easydb::serves(path) {
+        http::error::not_found::<easydb::EasydbApiError>()
+    } else if kheops::serves(path) {
         http::error::not_found::<kheops::KheopsApiError>()
     } else if keyrock::serves(path) {
         http::error::not_found::<keyrock::ApiError>()

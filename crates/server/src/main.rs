@@ -3,11 +3,13 @@
 mod app;
 mod bootstrap;
 mod db;
+mod easydb;
 mod http;
 mod import;
 mod keyrock;
 mod kheops;
 mod ops;
+mod rights_cli;
 mod settings;
 mod telemetry;
 #[cfg(debug_assertions)]
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Serve => app::serve(settings),
         Command::Migrate => app::migrate(&settings),
         Command::Import(ImportCommand::Keyrock(args)) => import::keyrock(&settings, &args),
+        Command::Rights(command) => rights_cli::run(&settings, &command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -267,6 +267,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     add_table(&mut doc, &crate::keyrock::browser_routes(), "", &[]);
     add_table(&mut doc, &crate::keyrock::discovery::routes(), "", &[]);
     add_table(&mut doc, &crate::kheops::routes(), "", &[("/api", "_api")]);
+    add_table(&mut doc, &crate::easydb::routes(), "", &[]);
     utoipa::Modify::modify(&SecuritySchemes, &mut doc);
     doc
 }

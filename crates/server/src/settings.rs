@@ -48,6 +48,56 @@ pub enum Command {
     /// Load another identity server's data into an empty Tessera database.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Grant, revoke or list the easydb system rights of a user or group (an organization),
+    /// in the database of TESSERA_DATABASE_URL; servers running on it see the change on
+    /// their next request. The recovery path when nobody holds system.root.
+    #[command(subcommand)]
+    Rights(RightsCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RightsCommand {
+    /// Add a system right, or replace its parameters (the holder's `_version` goes up)
+    Grant {
+        #[command(flatten)]
+        holder: RightsHolder,
+        /// A right of the system context, e.g. system.rightpresetmanager
+        right: String,
+        /// A parameter of the right; VALUE is read as JSON when it parses (true, 3,
+        /// ["a"]) and as a string otherwise
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+    /// Remove a system right (succeeds when it is not held; the `_version` goes up)
+    Revoke {
+        #[command(flatten)]
+        holder: RightsHolder,
+        /// A right of the system context
+        right: String,
+    },
+    /// Print the holder's own system rights as JSON on stdout
+    List {
+        #[command(flatten)]
+        holder: RightsHolder,
+    },
+}
+
+/// Who holds the rights.
+#[derive(Debug, Clone, Args)]
+pub struct RightsHolder {
+    /// WHO is an organization (easydb group), not a user
+    #[arg(long)]
+    pub group: bool,
+    /// A username, e-mail address or Keyrock id; with --group, an organization name or
+    /// Keyrock id
+    pub who: String,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("{text:?} is not NAME=VALUE")),
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]

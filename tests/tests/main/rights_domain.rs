@@ -28,6 +28,7 @@ fn two_updates_of_one_preset_with_the_same_version_do_not_both_win() {
     let object = presets::preset_context(&catalog, "object").unwrap();
     let id = presets::save(
         &mut db.conn(),
+        &root(),
         object,
         vec![write(None, 1, Some(0), "read")],
         OffsetDateTime::now_utc(),
@@ -49,6 +50,7 @@ fn two_updates_of_one_preset_with_the_same_version_do_not_both_win() {
                     barrier.wait();
                     presets::save(
                         &mut conn,
+                        &root(),
                         object,
                         vec![write(Some(id), version, None, right)],
                         OffsetDateTime::now_utc(),
@@ -90,6 +92,7 @@ fn concurrent_inserts_at_one_position_leave_one_preset_there() {
                 barrier.wait();
                 presets::save(
                     &mut conn,
+                    &root(),
                     object,
                     vec![write(None, 1, Some(3), "read")],
                     OffsetDateTime::now_utc(),
@@ -112,4 +115,18 @@ fn concurrent_inserts_at_one_position_leave_one_preset_there() {
     let catalog = Catalog::shipped().unwrap();
     let object = presets::preset_context(&catalog, "object").unwrap();
     assert_eq!(presets::list(&mut db.conn(), object).unwrap().len(), 1);
+}
+
+/// A caller holding root: the races are about versions and positions, not permissions.
+fn root() -> rights::system::Principal {
+    rights::system::Principal {
+        user_id: "admin".to_owned(),
+        effective: rights::catalog::RightsSpec(
+            [(
+                rights::catalog::ROOT.to_owned(),
+                rights::catalog::Given::Map(Default::default()),
+            )]
+            .into(),
+        ),
+    }
 }

@@ -67,6 +67,7 @@ fn inserts_get_ids_version_one_and_positions_after_the_rest() {
     let mut conn = pool.get().unwrap();
     let saved = save(
         &mut conn,
+        &root(),
         object,
         vec![
             new(None, &["read"]),
@@ -83,7 +84,14 @@ fn inserts_get_ids_version_one_and_positions_after_the_rest() {
     // The other context has its own positions and none of these presets.
     let collection = preset_context(&catalog, "collection").unwrap();
     assert!(list(&mut conn, collection).unwrap().is_empty());
-    let other = save(&mut conn, collection, vec![new(None, &["read"])], now()).unwrap();
+    let other = save(
+        &mut conn,
+        &root(),
+        collection,
+        vec![new(None, &["read"])],
+        now(),
+    )
+    .unwrap();
     assert_eq!(other[0].position, 0);
     assert!(other[0].id > saved[2].id);
 }
@@ -96,6 +104,7 @@ fn updates_need_the_next_version_and_may_swap_positions() {
     let mut conn = pool.get().unwrap();
     let saved = save(
         &mut conn,
+        &root(),
         object,
         vec![new(Some(0), &["read"]), new(Some(1), &["write"])],
         now(),
@@ -105,6 +114,7 @@ fn updates_need_the_next_version_and_may_swap_positions() {
     // A swap in one request.
     let swapped = save(
         &mut conn,
+        &root(),
         object,
         vec![
             change(a, 2, Some(1), &["read"]),
@@ -119,6 +129,7 @@ fn updates_need_the_next_version_and_may_swap_positions() {
     assert!(matches!(
         save(
             &mut conn,
+            &root(),
             object,
             vec![change(a, 2, None, &["read"])],
             now()
@@ -131,6 +142,7 @@ fn updates_need_the_next_version_and_may_swap_positions() {
     // Position kept when omitted.
     let kept = save(
         &mut conn,
+        &root(),
         object,
         vec![change(a, 3, None, &["delete"])],
         now(),
@@ -146,11 +158,19 @@ fn a_failing_element_stores_nothing_and_the_first_error_wins() {
     let object = preset_context(&catalog, "object").unwrap();
     let pool = store();
     let mut conn = pool.get().unwrap();
-    let first = save(&mut conn, object, vec![new(Some(0), &["read"])], now()).unwrap();
+    let first = save(
+        &mut conn,
+        &root(),
+        object,
+        vec![new(Some(0), &["read"])],
+        now(),
+    )
+    .unwrap();
     let id = first[0].id;
     assert!(matches!(
         save(
             &mut conn,
+            &root(),
             object,
             vec![
                 new(None, &["write"]),
@@ -162,12 +182,19 @@ fn a_failing_element_stores_nothing_and_the_first_error_wins() {
         Err(PresetError::NotFound(999))
     ));
     assert!(matches!(
-        save(&mut conn, object, vec![new(None, &["access"])], now()),
+        save(
+            &mut conn,
+            &root(),
+            object,
+            vec![new(None, &["access"])],
+            now()
+        ),
         Err(PresetError::InvalidRights(_))
     ));
     assert!(matches!(
         save(
             &mut conn,
+            &root(),
             object,
             vec![PresetWrite {
                 version: 2,
@@ -181,16 +208,23 @@ fn a_failing_element_stores_nothing_and_the_first_error_wins() {
         })
     ));
     assert!(matches!(
-        save(&mut conn, object, vec![change(id, 2, None, &[]), change(id, 2, None, &[])], now()),
+        save(&mut conn, &root(), object, vec![change(id, 2, None, &[]), change(id, 2, None, &[])], now()),
         Err(PresetError::DuplicateId(i)) if i == id
     ));
     assert!(matches!(
-        save(&mut conn, object, vec![new(Some(0), &["write"])], now()),
+        save(
+            &mut conn,
+            &root(),
+            object,
+            vec![new(Some(0), &["write"])],
+            now()
+        ),
         Err(PresetError::PositionClash(0))
     ));
     assert!(matches!(
         save(
             &mut conn,
+            &root(),
             object,
             vec![PresetWrite {
                 tagfilter: Some(TagFilter::default()),
@@ -228,17 +262,48 @@ fn presets_read_back_whole_and_delete_once() {
         }),
         ..new(None, &[])
     };
-    let saved = save(&mut conn, object, vec![write], now()).unwrap();
+    let saved = save(&mut conn, &root(), object, vec![write], now()).unwrap();
     assert_eq!(list(&mut conn, object).unwrap(), saved);
     assert_eq!(saved[0].tagfilter.as_ref().unwrap().any, Some(vec![3, 4]));
     let id = saved[0].id;
     assert!(matches!(
-        delete(&mut conn, collection, id),
+        delete(&mut conn, &root(), collection, id),
         Err(PresetError::NotFound(_))
     ));
-    delete(&mut conn, object, id).unwrap();
+    delete(&mut conn, &root(), object, id).unwrap();
     assert!(matches!(
-        delete(&mut conn, object, id),
+        delete(&mut conn, &root(), object, id),
         Err(PresetError::NotFound(_))
+    ));
+}
+
+/// A caller holding root: these tests are about presets, not about who may change them.
+fn root() -> crate::system::Principal {
+    crate::system::Principal {
+        user_id: "admin".to_owned(),
+        effective: crate::catalog::RightsSpec(
+            [(
+                crate::catalog::ROOT.to_owned(),
+                Given::Map(Default::default()),
+            )]
+            .into(),
+        ),
+    }
+}
+
+#[test]
+fn only_preset_managers_and_root_may_change_presets() {
+    let holder = |name: &str| crate::system::Principal {
+        user_id: "someone".to_owned(),
+        effective: crate::catalog::RightsSpec(
+            [(name.to_owned(), Given::Map(Default::default()))].into(),
+        ),
+    };
+    assert!(authorize(&holder(crate::catalog::PRESET_MANAGER)).is_ok());
+    assert!(authorize(&holder(crate::catalog::PRESET_MANAGER_ALIAS)).is_ok());
+    assert!(authorize(&holder(crate::catalog::ROOT)).is_ok());
+    assert!(matches!(
+        authorize(&holder("system.search")),
+        Err(PresetError::NoSystemRight)
     ));
 }

@@ -8,12 +8,12 @@ use time::OffsetDateTime;
 
 use super::*;
 
-fn store() -> storage::Pool {
+pub(crate) fn store() -> storage::Pool {
     let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
     storage::open_pool(&url, 1).unwrap()
 }
 
-fn user(conn: &mut DbConn, id: &str) {
+pub(crate) fn user(conn: &mut DbConn, id: &str) {
     create_user(
         conn,
         NewUser {
@@ -32,14 +32,14 @@ fn user(conn: &mut DbConn, id: &str) {
     .unwrap();
 }
 
-fn set_user_rights(conn: &mut DbConn, id: &str, json: &str) {
+pub(crate) fn set_user_rights(conn: &mut DbConn, id: &str, json: &str) {
     diesel::update(users::table.filter(users::id.eq(id)))
         .set(users::system_rights.eq(json))
         .execute(conn)
         .unwrap();
 }
 
-fn group(conn: &mut DbConn, id: &str, json: &str, members: &[&str]) {
+pub(crate) fn group(conn: &mut DbConn, id: &str, json: &str, members: &[&str]) {
     diesel::insert_into(organizations::table)
         .values((
             organizations::id.eq(id),
