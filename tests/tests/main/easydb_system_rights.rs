@@ -768,3 +768,109 @@ fn parallel_grants_to_one_user_at_one_version_let_exactly_one_win() {
     );
     assert_eq!(answers[winners[0]].json()[0], stored);
 }
+
+#[test]
+fn a_limit_above_1000_is_1000() {
+    use storage::diesel::{self, RunQueryDsl};
+    let (s, db) = Server::start();
+    let admin = s.easydb_admin();
+    // 1000 users besides the admin, straight into the store in one statement.
+    let rows: Vec<String> = (0..1000)
+        .map(|i| format!("('bulk-{i:04}', 'bulk{i}', 'bulk{i}@test.com', 'bulk{i}@test.com')"))
+        .collect();
+    diesel::sql_query(format!(
+        "INSERT INTO users (id, username, email, email_key) VALUES {}",
+        rows.join(", ")
+    ))
+    .execute(&mut *db.conn())
+    .expect("insert users");
+    let page = |query: &str| {
+        let resp = s.easydb_get(&format!("/api/v1/user{query}"), &admin);
+        resp.assert_status(200);
+        ids(resp.json().as_array().unwrap(), "user")
+    };
+    let first = page("");
+    assert_eq!(first.len(), 1000);
+    assert_eq!(page("?limit=5000"), first);
+    assert_eq!(page("?limit=1001"), first);
+    let rest = page("?offset=1000&limit=5000");
+    assert_eq!(rest.len(), 1);
+    assert!(rest[0] > first[999]);
+    assert_eq!(page("?offset=999&limit=2"), vec![first[999], rest[0]]);
+}
+
+#[test]
+fn keyrock_renames_and_deletions_show_through_the_easydb_views() {
+    let (s, _db) = Server::start();
+    let w = World::new(&s);
+    let admin = s.easydb_admin();
+    let bob_id = s.easydb_user_id(&admin, &w.bob_id);
+    let (org, group_id) = s.easydb_new_group(&w.alice, &admin, "curators");
+    s.add_member(&w.alice, &org, &w.bob_id);
+    s.grant_group(&admin, group_id, json!({"system.rightpresetmanager": {}}));
+    let bob = s.easydb_login("bob", "bob-pw");
+    assert_eq!(
+        s.easydb_session_of(&bob)["system_rights"],
+        json!({"system.rightpresetmanager": {}})
+    );
+
+    // Renames.
+    s.send_json(
+        "PATCH",
+        &format!("/v1/users/{}", w.bob_id),
+        &w.bob,
+        &json!({"user": {"username": "robert"}}),
+    )
+    .assert_status(200);
+    s.send_json(
+        "PATCH",
+        &format!("/v1/organizations/{org}"),
+        &w.alice,
+        &json!({"organization": {"name": "keepers"}}),
+    )
+    .assert_status(200);
+    let user = s.easydb_user(&admin, bob_id);
+    assert_eq!(user["user"]["login"], "robert");
+    assert_eq!(
+        user["_groups"],
+        json!([short_group(group_id, "keepers", &org)])
+    );
+    let group = s.easydb_group(&admin, group_id);
+    assert_eq!(group["group"]["name"], "keepers");
+    assert_eq!(group["group"]["displayname"], json!({"en-US": "keepers"}));
+    let session = s.easydb_session_of(&bob);
+    assert_eq!(session["user"]["user"]["login"], "robert");
+    assert_eq!(
+        session["groups"],
+        json!([short_group(group_id, "keepers", &org)])
+    );
+    s.easydb_login("robert", "bob-pw");
+
+    // The organization goes: its rights and membership go with it.
+    s.request("DELETE", &format!("/v1/organizations/{org}"))
+        .token(&w.alice)
+        .send()
+        .assert_no_content();
+    let resp = s.easydb_get(&format!("/api/v1/group/{group_id}"), &admin);
+    assert_user_error(
+        &resp,
+        "group_not_found",
+        json!({ "id": group_id.to_string() }),
+    );
+    assert_eq!(s.easydb_groups(&admin), Vec::<Value>::new());
+    let session = s.easydb_session_of(&bob);
+    assert_eq!(session["system_rights"], json!({}));
+    assert_eq!(session["groups"], json!([]));
+    assert_no_right(
+        &s.post_presets(&bob, "object", &json!([])),
+        "system.rightpresetmanager",
+    );
+    // The user goes: an unknown id to the admin.
+    s.request("DELETE", &format!("/v1/users/{}", w.bob_id))
+        .token(&w.admin)
+        .send()
+        .assert_no_content();
+    let resp = s.easydb_get(&format!("/api/v1/user/{bob_id}"), &admin);
+    assert_user_error(&resp, "user_not_found", json!({ "id": bob_id.to_string() }));
+    assert_eq!(s.easydb_users(&admin).len(), 4);
+}
