@@ -362,6 +362,7 @@ fn every_malformed_grant_is_refused_with_its_code() {
             "invalid_value",
             user(json!({"system.root": {"_grantable": true}})),
         ),
+        ("invalid_value", user(json!({"system.search": true}))),
         // The same _id twice, found before anything else.
         (
             "invalid_value",
@@ -571,6 +572,13 @@ fn changing_rights_needs_rights_management_and_only_root_touches_root() {
         ),
     );
     resp.assert_status(200);
+    // The parameters come before the root rule.
+    let resp = s.easydb_post(
+        "/api/v1/user",
+        &carol,
+        &update("user", dave_id, 3, json!({"system.root": {"x": true}})),
+    );
+    assert_api_error(&resp, "invalid_value");
     // The version rule comes before the root rule.
     let resp = s.easydb_post(
         "/api/v1/user",

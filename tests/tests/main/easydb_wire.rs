@@ -10,6 +10,8 @@ fn unknown_paths_under_api_v1_are_invalid_api() {
     let (s, _db) = Server::start();
     let admin = s.easydb_admin();
     for (method, path) in [
+        ("GET", "/api/v1"),
+        ("GET", "/api/v1/"),
         ("GET", "/api/v1/nope"),
         ("GET", "/api/v1/db"),
         ("GET", "/api/v1/message"),
@@ -42,6 +44,8 @@ fn methods_a_path_does_not_serve_are_invalid_request_method() {
         ("GET", preset_path.as_str()),
         ("PUT", preset_path.as_str()),
         ("POST", preset_path.as_str()),
+        ("PATCH", preset_path.as_str()),
+        ("PATCH", "/api/v1/user"),
         ("GET", "/api/v1/right/object/presets/1"),
         ("PUT", "/api/v1/user"),
         ("DELETE", "/api/v1/user"),
@@ -54,7 +58,7 @@ fn methods_a_path_does_not_serve_are_invalid_request_method() {
         ("GET", "/api/v1/session/deauthenticate"),
     ] {
         let req = s.easydb(method, path, &admin);
-        let resp = if matches!(method, "PUT" | "POST") {
+        let resp = if matches!(method, "PUT" | "POST" | "PATCH") {
             req.json(&json!([])).send()
         } else {
             req.send()
