@@ -27,6 +27,11 @@
 //! * `password-grant`: the `password` grant with the admin's credentials (bcrypt-bound).
 //! * `refresh-grant`: each thread rotates its own refresh token (`refresh_token` grant,
 //!   expects 200; the thread's first request is a password grant that seeds it).
+//! * `easydb-session`: one easydb session logged in as the admin up front, then
+//!   `GET /api/v1/session?token=` (expects 200): the session object with the user, its
+//!   groups and its effective system rights, read from the store on every request.
+//! * `easydb-presets`: three object presets made up front, then
+//!   `GET /api/v1/right/object/presets?token=` (expects 200).
 //!
 //! Requests made during the warm-up are not recorded. For the measured window it
 //! reports requests, errors, successful requests per second and p50/p90/p99/max
@@ -67,6 +72,10 @@ enum Scenario {
     ClientCredentials,
     PasswordGrant,
     RefreshGrant,
+    /// `GET /api/v1/session?token=` of an authenticated easydb session.
+    EasydbSession,
+    /// `GET /api/v1/right/object/presets?token=` over a few presets.
+    EasydbPresets,
 }
 
 impl Scenario {
@@ -81,11 +90,13 @@ impl Scenario {
             Scenario::ClientCredentials => "client-credentials",
             Scenario::PasswordGrant => "password-grant",
             Scenario::RefreshGrant => "refresh-grant",
+            Scenario::EasydbSession => "easydb-session",
+            Scenario::EasydbPresets => "easydb-presets",
         }
     }
 }
 
-const ALL_SCENARIOS: [Scenario; 9] = [
+const ALL_SCENARIOS: [Scenario; 11] = [
     Scenario::Login,
     Scenario::TokenCheck,
     Scenario::Mixed,
@@ -95,6 +106,8 @@ const ALL_SCENARIOS: [Scenario; 9] = [
     Scenario::ClientCredentials,
     Scenario::PasswordGrant,
     Scenario::RefreshGrant,
+    Scenario::EasydbSession,
+    Scenario::EasydbPresets,
 ];
 
 /// What `--scenario` names: one scenario, or all of them in turn.
@@ -109,8 +122,12 @@ enum ScenarioChoice {
     ClientCredentials,
     PasswordGrant,
     RefreshGrant,
+    EasydbSession,
+    EasydbPresets,
     /// The four OAuth2 scenarios.
     Oauth,
+    /// The two easydb scenarios with the Keyrock token check they are compared with.
+    Easydb,
     All,
 }
 
@@ -131,6 +148,13 @@ impl ScenarioChoice {
                 Scenario::ClientCredentials,
                 Scenario::PasswordGrant,
                 Scenario::RefreshGrant,
+            ],
+            ScenarioChoice::EasydbSession => vec![Scenario::EasydbSession],
+            ScenarioChoice::EasydbPresets => vec![Scenario::EasydbPresets],
+            ScenarioChoice::Easydb => vec![
+                Scenario::TokenCheck,
+                Scenario::EasydbSession,
+                Scenario::EasydbPresets,
             ],
             ScenarioChoice::All => ALL_SCENARIOS.to_vec(),
         }
@@ -242,6 +266,8 @@ struct Target<'a> {
     token: Option<&'a str>,
     capability: &'a Capability,
     oauth: &'a OAuthFixture,
+    /// The authenticated easydb session of the easydb scenarios.
+    easydb_token: &'a str,
 }
 
 /// A Keyrock application for the OAuth2 scenarios: a role held by the admin through an
@@ -328,6 +354,22 @@ impl Target<'_> {
                     .call();
                 classify(result, 200, false)
             }
+            Scenario::EasydbSession => classify(
+                agent
+                    .get(&format!("{}/api/v1/session", self.base_url))
+                    .query("token", self.easydb_token)
+                    .call(),
+                200,
+                false,
+            ),
+            Scenario::EasydbPresets => classify(
+                agent
+                    .get(&format!("{}/api/v1/right/object/presets", self.base_url))
+                    .query("token", self.easydb_token)
+                    .call(),
+                200,
+                false,
+            ),
             Scenario::Introspect => {
                 let result = agent
                     .post(&format!("{}/token/introspect", self.base_url))
@@ -483,6 +525,46 @@ fn oauth_once(cfg: &Config, token: &str) -> Result<OAuthFixture, String> {
     })
 }
 
+/// An authenticated easydb session as the admin, and three object presets to list.
+fn easydb_once(cfg: &Config) -> Result<String, String> {
+    let agent = new_agent();
+    let api = |path: &str| format!("{}/api/v1{path}", cfg.base_url);
+    let json =
+        |r: Result<ureq::Response, ureq::Error>, what: &str| -> Result<serde_json::Value, String> {
+            r.map_err(|e| format!("easydb {what}: {e}"))?
+                .into_json::<serde_json::Value>()
+                .map_err(|e| format!("easydb {what}: {e}"))
+        };
+    let session = json(agent.get(&api("/session")).call(), "session")?;
+    let token = session["token"]
+        .as_str()
+        .ok_or_else(|| format!("easydb session without a token: {session}"))?
+        .to_owned();
+    json(
+        agent
+            .post(&api("/session/authenticate"))
+            .query("token", &token)
+            .send_form(&[("login", &cfg.email), ("password", &cfg.password)]),
+        "login",
+    )?;
+    let presets: Vec<serde_json::Value> = ["read", "write", "delete"]
+        .iter()
+        .map(|right| {
+            serde_json::json!({"_basetype": "right_preset", "right_preset": {
+                "_version": 1, "displayname": {"en-US": right},
+                "preset": {"rights": {*right: {}}, "tagfilter": {"any": [1, 2]}}}})
+        })
+        .collect();
+    json(
+        agent
+            .post(&api("/right/object/presets"))
+            .query("token", &token)
+            .send_json(serde_json::Value::Array(presets)),
+        "presets",
+    )?;
+    Ok(token)
+}
+
 /// One login, for the pre-flight check and the token-check scenario's token.
 fn login_once(cfg: &Config, login_body: &str) -> Result<String, String> {
     let url = format!("{}/v1/auth/tokens", cfg.base_url);
@@ -596,6 +678,7 @@ fn run_groups(
     token: &str,
     capability: &Capability,
     oauth: &OAuthFixture,
+    easydb_token: &str,
 ) -> Vec<Report> {
     let targets: Vec<Target<'_>> = groups
         .iter()
@@ -607,6 +690,7 @@ fn run_groups(
             token: Some(token),
             capability,
             oauth,
+            easydb_token,
         })
         .collect();
     let sent = AtomicU64::new(0);
@@ -731,6 +815,15 @@ fn run(cfg: &Config) -> Result<(), String> {
         OAuthFixture::default()
     };
 
+    let easydb_needed = scenarios
+        .iter()
+        .any(|s| matches!(s, Scenario::EasydbSession | Scenario::EasydbPresets));
+    let easydb_token = if easydb_needed {
+        easydb_once(cfg)?
+    } else {
+        String::new()
+    };
+
     let mut reports = Vec::new();
     for &scenario in &scenarios {
         let groups = match scenario {
@@ -744,7 +837,15 @@ fn run(cfg: &Config) -> Result<(), String> {
             ],
             single => vec![(single.name().to_string(), single, cfg.concurrency)],
         };
-        for report in run_groups(cfg, &groups, &login_body, &token, &capability, &oauth) {
+        for report in run_groups(
+            cfg,
+            &groups,
+            &login_body,
+            &token,
+            &capability,
+            &oauth,
+            &easydb_token,
+        ) {
             print_report(cfg, &report);
             reports.push(report);
         }

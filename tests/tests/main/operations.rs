@@ -210,6 +210,23 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("get", "/auth/logout"),
         ],
     );
+    // The easydb family (easydb-rights.md).
+    add(
+        &["/api/v1"],
+        &[
+            ("get", "/session"),
+            ("post", "/session/authenticate"),
+            ("post", "/session/deauthenticate"),
+            ("get", "/right"),
+            ("get", "/right/{context}"),
+            ("get post", "/right/{context}/presets"),
+            ("delete", "/right/{context}/presets/{id}"),
+            ("get post", "/user"),
+            ("get", "/user/{id}"),
+            ("get post", "/group"),
+            ("get", "/group/{id}"),
+        ],
+    );
     // Keyrock's discovery and keys, at the root (keyrock.md 5.7).
     let idm_app = "/idm/applications/{application_id}";
     add(
