@@ -419,7 +419,8 @@ pub fn assert_instance(instance: &Value) {
         "{instance}"
     );
     assert_eq!(instance["api"], "1");
-    assert!(instance["server_version"].is_i64(), "{instance}");
+    // docs/api/easydb.md, decision 12.
+    assert_eq!(instance["server_version"], 1, "{instance}");
     assert_eq!(instance["solution"], "tessera");
     assert_eq!(instance["user-schema"], 1);
     assert_eq!(instance["name"], "tessera");

@@ -69,7 +69,8 @@ fn the_user_list_is_ordered_paged_and_in_full_format() {
         .expect("bob");
     assert_eq!(bob["user"]["login"], "bob");
     assert_eq!(bob["user"]["_primary_email"], "bob@test.com");
-    assert!(bob["user"]["_generated_displayname"].is_string());
+    assert_eq!(bob["user"]["_generated_displayname"], "bob");
+    assert_eq!(users[0]["user"]["_generated_displayname"], "admin");
     assert_eq!(bob["_system_rights"], json!({}));
     let alice = users
         .iter()
@@ -167,9 +168,10 @@ fn who_may_read_users_and_no_probing_of_ids() {
             assert_no_right(&unknown, "system.group");
         }
     }
-    // Ids that are no numbers.
+    // Ids that are no numbers, for every caller.
     for path in ["/api/v1/user/abc", "/api/v1/user/-1", "/api/v1/group/x1"] {
         assert_api_error(&s.easydb_get(path, &admin), "invalid_value");
+        assert_api_error(&s.easydb_get(path, &bob), "invalid_value");
     }
     // A fresh session, or none, reads nothing.
     let fresh = s.easydb_session();
@@ -623,6 +625,17 @@ fn changing_rights_needs_rights_management_and_only_root_touches_root() {
         &update("group", group_id, 4, json!({})),
     );
     assert_no_right(&resp, root);
+    // Root through an organization counts: its owner may now hand out root.
+    let alice = s.easydb_login("alice@test.com", "alice-pw");
+    let resp = s.easydb_post(
+        "/api/v1/user",
+        &alice,
+        &update("user", dave_id, 5, json!({"system.root": {}})),
+    );
+    assert_eq!(
+        resp.assert_status(200).json()[0]["_system_rights"],
+        json!({"system.root": {}})
+    );
 }
 
 #[test]

@@ -101,6 +101,12 @@ fn bodies_that_are_no_json_are_invalid_content() {
             let resp = raw(path, ct, body);
             assert_api_error(&resp, "invalid_content");
         }
+        // Over 1 MiB (docs/api/easydb.md, decision 11), even when it is JSON.
+        let mut big = b"[".to_vec();
+        big.extend(std::iter::repeat_n(b' ', 1_100_000));
+        big.push(b']');
+        let resp = raw(path, Some("application/json"), &big);
+        assert_api_error(&resp, "invalid_content");
         // JSON under another Content-Type is read as JSON.
         let resp = raw(path, Some("text/plain"), b"[]");
         assert_eq!(resp.assert_status(200).json(), json!([]), "{path}");
@@ -278,6 +284,19 @@ fn the_token_may_come_in_the_header_and_the_query_wins() {
         .header("x-easydb-token", &admin)
         .send();
     assert_unauthenticated(&resp.assert_status(200).json(), &fresh, "en-US");
+    // An empty token counts as absent (docs/api/easydb.md, decision 1).
+    let started = s.get("/api/v1/session?token=");
+    let token = started.assert_status(200).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_token_shape(&token);
+    assert_unauthenticated(&started.json(), &token, "en-US");
+    assert_user_error(
+        &s.get("/api/v1/right?token="),
+        "not_authenticated",
+        json!({}),
+    );
     // No token at all.
     assert_user_error(&s.get("/api/v1/right"), "not_authenticated", json!({}));
     assert_user_error(&s.get("/api/v1/user"), "not_authenticated", json!({}));
