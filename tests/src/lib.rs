@@ -23,6 +23,7 @@ pub use serde_json::json;
 
 pub mod authorize;
 pub mod browser;
+pub mod easydb;
 pub mod import;
 pub mod keyrock;
 pub mod kheops;
