@@ -294,9 +294,10 @@ fn bad(right: &Right, parameter: &str, expected: &str) -> SpecError {
 }
 
 /// The shape of a value as a client sent it, decoded at the edge (JSON there); the
-/// domain checks it against the catalog. Object keys keep no order. It reads from and
-/// writes as plain JSON (serde, untagged).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// domain checks it against the catalog. Object keys keep no order. It writes as plain
+/// JSON (serde, untagged) and reads from any self-describing format (its own visitor:
+/// reading stored sets is on every request's path).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Given {
     Null,
@@ -307,6 +308,75 @@ pub enum Given {
     Text(String),
     List(Vec<Given>),
     Map(BTreeMap<String, Given>),
+}
+
+impl<'de> Deserialize<'de> for Given {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(GivenVisitor)
+    }
+}
+
+struct GivenVisitor;
+
+impl<'de> serde::de::Visitor<'de> for GivenVisitor {
+    type Value = Given;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Given, E> {
+        Ok(Given::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Given, E> {
+        Ok(Given::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Given, D::Error> {
+        Given::deserialize(d)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Given, E> {
+        Ok(Given::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Given, E> {
+        Ok(Given::Integer(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Given, E> {
+        // Above i64::MAX: a number, but no integer Tessera can hold.
+        Ok(i64::try_from(v).map_or(Given::Float(v as f64), Given::Integer))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Given, E> {
+        Ok(Given::Float(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Given, E> {
+        Ok(Given::Text(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Given, E> {
+        Ok(Given::Text(v))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Given, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Given::List(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Given, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some((key, value)) = map.next_entry::<String, Given>()? {
+            out.insert(key, value);
+        }
+        Ok(Given::Map(out))
+    }
 }
 
 /// A valid rights specification: canonical right names to their parameter objects
