@@ -804,6 +804,43 @@ fn a_legacy_password_is_upgraded_by_the_api_login() {
 }
 
 #[test]
+fn a_legacy_password_is_upgraded_by_the_easydb_login() {
+    let (s, db) = fixture_server();
+    let token = s.get("/api/v1/session").assert_status(200).json()["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let authenticate = |password: &str| {
+        s.request("POST", "/api/v1/session/authenticate")
+            .form(&[
+                ("token", token.as_str()),
+                ("login", email_of(DETECTIVE1)),
+                ("password", password),
+            ])
+            .send()
+    };
+    assert_fixture_legacy(&db, DETECTIVE1);
+    let refused = authenticate("wrong");
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.json()["code"], "error.user.login_failed");
+    assert_fixture_legacy(&db, DETECTIVE1);
+    let session = authenticate(PASSWORD).assert_status(200).json();
+    assert_eq!(
+        session["user"]["user"]["keyrock_id"], DETECTIVE1,
+        "{session}"
+    );
+    assert_upgraded(&db, DETECTIVE1, PASSWORD, FIXTURE_HASH, Some(FIXTURE_SALT));
+    authenticate(PASSWORD).assert_status(200);
+    assert_eq!(
+        authenticate(FIXTURE_HASH).json()["code"],
+        "error.user.login_failed"
+    );
+    // The API login agrees.
+    s.login(email_of(DETECTIVE1), PASSWORD);
+    assert_fixture_legacy(&db, BOB);
+}
+
+#[test]
 fn a_legacy_password_is_upgraded_by_the_password_grant() {
     let (s, db) = fixture_server();
     let app = app();
