@@ -470,3 +470,40 @@ fn groups_in_the_session_and_rights_from_another_process_on_the_next_request() {
         json!([short_group(owned_id, "bobs", &owned)])
     );
 }
+
+#[test]
+fn authenticate_also_takes_a_json_object_of_strings_and_needs_a_token() {
+    let (s, _db) = Server::start();
+    let token = s.easydb_session();
+    let json_login = |body: serde_json::Value| {
+        s.request(
+            "POST",
+            &with_query("/api/v1/session/authenticate", &[("token", &token)]),
+        )
+        .json(&body)
+        .send()
+    };
+    // A value that is no string is refused, and the session stays unauthenticated.
+    assert_api_error(
+        &json_login(json!({"login": "admin", "password": 7})),
+        "type_mismatch",
+    );
+    assert!(s.easydb_session_of(&token).get("authenticated").is_none());
+    assert_api_error(&json_login(json!(["admin"])), "type_mismatch");
+    let session = json_login(json!({"login": "admin", "password": ADMIN_PASSWORD}))
+        .assert_status(200)
+        .json();
+    assert_eq!(session["token"], token.as_str());
+    assert_eq!(session["user"]["user"]["login"], "admin");
+    // No token anywhere: not authenticated (§1), for log in and log out alike.
+    for path in [
+        "/api/v1/session/authenticate",
+        "/api/v1/session/deauthenticate",
+    ] {
+        let resp = s
+            .request("POST", path)
+            .form(&[("login", "admin"), ("password", ADMIN_PASSWORD)])
+            .send();
+        assert_easydb_error(&resp, "user", "error.user.not_authenticated", json!({}));
+    }
+}
