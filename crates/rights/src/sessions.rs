@@ -429,5 +429,14 @@ pub fn deauthenticate(
     Ok(session)
 }
 
+/// Deletes sessions that expired before `now` (they are refused anyway; this keeps the
+/// table small). Returns how many were deleted.
+pub fn purge_expired(conn: &mut DbConn, now: OffsetDateTime) -> Result<usize, SessionError> {
+    Ok(diesel::delete(
+        easydb_sessions::table.filter(easydb_sessions::expires_at.le(to_db_time(now))),
+    )
+    .execute(conn)?)
+}
+
 #[cfg(test)]
 mod tests;

@@ -117,7 +117,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// How often expired API tokens (and OAuth tokens a day past expiry) are deleted. They are refused anyway; this only keeps the
+/// How often expired API tokens, easydb sessions (and OAuth tokens a day past expiry) are deleted. They are refused anyway; this only keeps the
 /// table small. Every node may do it: the delete is idempotent.
 const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -131,15 +131,20 @@ async fn purge_expired_tokens(pool: storage::Pool) {
             // OAuth tokens and codes stay a day past expiry, so clients still hear
             // "expired" rather than "invalid" for that long.
             let oauth = auth_core::oauth::purge_expired(conn, now - time::Duration::days(1));
-            match (api, oauth) {
-                (Ok(a), Ok(o)) => Ok(a + o),
-                (Err(e), _) | (_, Err(e)) => Err(storage::StorageError::Other(e.to_string())),
+            let easydb = rights::sessions::purge_expired(conn, now);
+            match (api, oauth, easydb) {
+                (Ok(a), Ok(o), Ok(e)) => Ok(a + o + e),
+                (Err(e), _, _) | (_, Err(e), _) => Err(storage::StorageError::Other(e.to_string())),
+                (_, _, Err(e)) => Err(storage::StorageError::Other(e.to_string())),
             }
         })
         .await;
         match purged {
             Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired API and OAuth tokens deleted"),
+            Ok(n) => tracing::info!(
+                purged = n,
+                "expired API and OAuth tokens and easydb sessions deleted"
+            ),
             Err(e) => tracing::warn!(error = %e, "purging expired tokens failed"),
         }
     }

@@ -283,3 +283,30 @@ fn deleting_the_user_ends_its_sessions() {
         Err(SessionError::SessionNotFound)
     ));
 }
+
+#[test]
+fn purging_deletes_expired_sessions_only() {
+    let (pool, _) = store();
+    let mut conn = pool.get().unwrap();
+    let now = OffsetDateTime::now_utc();
+    let (old, _) = start(
+        &mut conn,
+        None,
+        now - LIFETIME - Duration::seconds(1),
+        LIFETIME,
+    )
+    .unwrap();
+    let (live, _) = start(&mut conn, None, now, LIFETIME).unwrap();
+    assert_eq!(purge_expired(&mut conn, now).unwrap(), 1);
+    assert_eq!(purge_expired(&mut conn, now).unwrap(), 0);
+    assert!(find(&mut conn, &live, now).is_ok());
+    let rows: i64 = storage::schema::easydb_sessions::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(rows, 1);
+    assert!(matches!(
+        find(&mut conn, &old, now - LIFETIME),
+        Err(SessionError::SessionNotFound)
+    ));
+}
