@@ -30,6 +30,7 @@ pub mod kheops;
 pub mod oauth;
 pub mod routes;
 pub mod schema;
+pub mod smtp;
 pub mod time;
 pub mod world;
 

@@ -36,4 +36,5 @@ mod pdp;
 mod races;
 mod rights_domain;
 mod robustness;
+mod smtp_kit;
 mod user_info;
