@@ -87,3 +87,48 @@ pub(crate) fn user_caller(conn: &mut DbConn, id: &str) -> Caller {
     let user = auth_core::users::find_user(conn, id).unwrap().unwrap();
     Caller::from_user(&user)
 }
+
+/// A fresh PostgreSQL database, when `TESSERA_TEST_DATABASE_URL` names a server (CI sets
+/// it); dropped again with the value.
+pub(crate) struct PgStore {
+    pub(crate) pool: Option<storage::Pool>,
+    server: String,
+    name: String,
+}
+
+impl PgStore {
+    pub(crate) fn new() -> Option<PgStore> {
+        use storage::diesel::RunQueryDsl;
+        let server = std::env::var("TESSERA_TEST_DATABASE_URL").ok()?;
+        let server = server.trim().to_owned();
+        if server.is_empty() {
+            return None;
+        }
+        let name = format!("tessera_bp_{}", auth_core::secrets::random_hex(16));
+        let mut admin = DatabaseUrl::parse(&server).unwrap().connect().unwrap();
+        storage::diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        let (base, _) = server.rsplit_once('/').unwrap();
+        let url = DatabaseUrl::parse(&format!("{base}/{name}")).unwrap();
+        Some(PgStore {
+            pool: Some(storage::open_pool(&url, 2).unwrap()),
+            server,
+            name,
+        })
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        use storage::diesel::RunQueryDsl;
+        self.pool.take();
+        if let Ok(mut admin) = DatabaseUrl::parse(&self.server).unwrap().connect() {
+            let _ = storage::diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin);
+        }
+    }
+}

@@ -311,3 +311,48 @@ fn deliver_sends_once_and_records_the_outcome() {
     assert!(sent[0].body.contains(created.token.as_str()));
     assert!(email_sent(&mut conn));
 }
+
+/// Needs a PostgreSQL server: runs when TESSERA_TEST_DATABASE_URL names one (CI does). The
+/// migration, a request with its mail, `FOR UPDATE SKIP LOCKED` and a redeem on PostgreSQL.
+#[test]
+fn the_queue_skips_locked_messages_on_postgres() {
+    use storage::diesel::connection::SimpleConnection;
+    let Some(pg) = crate::test_support::PgStore::new() else {
+        eprintln!("skipped: TESSERA_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let pool = pg.pool.as_ref().unwrap();
+    let mut conn = pool.get().unwrap();
+    let mut other = pool.get().unwrap();
+    let created = request(&mut conn, false);
+    assert_eq!(
+        crate::bundles::list(&mut conn, &Default::default())
+            .unwrap()
+            .total,
+        3
+    );
+    let lease = Duration::seconds(60);
+
+    // Another node holds the row locked: it is skipped, not waited for.
+    other
+        .batch_execute("BEGIN; SELECT num_id FROM mail_queue FOR UPDATE;")
+        .unwrap();
+    assert!(claim_due(&mut conn, now(), lease).unwrap().is_empty());
+    other.batch_execute("ROLLBACK;").unwrap();
+    let due = claim_due(&mut conn, now(), lease).unwrap();
+    assert_eq!(due.len(), 1);
+    assert!(claim_due(&mut other, now(), lease).unwrap().is_empty());
+    assert!(mark_sent(&mut conn, due[0].id, now()).unwrap());
+    assert!(email_sent(&mut conn));
+
+    let bob = crate::test_support::user_caller(&mut conn, "bob");
+    let token = created.token.as_str();
+    assert!(matches!(
+        requests::redeem(&mut conn, &bob, token, now()).unwrap(),
+        crate::permissions::Granted::Created(_)
+    ));
+    assert!(matches!(
+        requests::redeem(&mut other, &bob, token, now()),
+        Err(crate::BundleError::Gone)
+    ));
+}
