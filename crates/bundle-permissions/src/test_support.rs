@@ -109,8 +109,7 @@ impl PgStore {
         storage::diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .unwrap();
-        let (base, _) = server.rsplit_once('/').unwrap();
-        let url = DatabaseUrl::parse(&format!("{base}/{name}")).unwrap();
+        let url = DatabaseUrl::parse(&with_database(&server, &name)).unwrap();
         Some(PgStore {
             pool: Some(storage::open_pool(&url, 2).unwrap()),
             server,
@@ -131,4 +130,22 @@ impl Drop for PgStore {
             .execute(&mut admin);
         }
     }
+}
+
+/// `postgres://user@host:port/db?params` with the database `name` instead of `db`.
+fn with_database(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server_url, None),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    let mut url = format!("{}/{name}", &base[..path]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
 }

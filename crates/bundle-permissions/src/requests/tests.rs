@@ -369,3 +369,43 @@ fn tokens_are_not_only_digits() {
         );
     }
 }
+
+#[test]
+fn deleting_users_keeps_or_removes_requests_as_the_schema_says() {
+    let pool = store();
+    let mut conn = pool.get().unwrap();
+    user(&mut conn, "alice", false);
+    let bob = user(&mut conn, "bob", false);
+    user(&mut conn, "carol", false);
+    let root = user(&mut conn, "root", true);
+    let asked_by_admin = ask(&mut conn, &root, "alice", "bob", "friend").unwrap();
+    let for_carol = ask(&mut conn, &root, "alice", "carol", "friend").unwrap();
+    let remove = |conn: &mut DbConn, id: &str| {
+        diesel::delete(storage::schema::users::table.filter(storage::schema::users::id.eq(id)))
+            .execute(conn)
+            .unwrap();
+    };
+    // The admin who asked goes: the request stays (created_by is set to NULL) and works.
+    remove(&mut conn, "root");
+    let created_by: Option<String> = bundle_permission_requests::table
+        .filter(bundle_permission_requests::num_id.eq(asked_by_admin.request.id))
+        .select(bundle_permission_requests::created_by)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(created_by, None);
+    assert_eq!(
+        by_token(&mut conn, &bob, asked_by_admin.token.as_str(), now())
+            .unwrap()
+            .id,
+        asked_by_admin.request.id
+    );
+    // A party goes: its requests and their queued mail go with it.
+    remove(&mut conn, "carol");
+    assert_eq!(mail_rows(&mut conn), 1);
+    let left: Vec<i64> = bundle_permission_requests::table
+        .select(bundle_permission_requests::num_id)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(left, [asked_by_admin.request.id]);
+    assert_ne!(left[0], for_carol.request.id);
+}
