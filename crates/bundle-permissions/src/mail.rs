@@ -431,7 +431,10 @@ pub enum Delivery {
 
 /// One attempt at a claimed message: sends it with `mailer` and records the outcome
 /// ([`mark_sent`] or [`mark_failed_attempt`]) at `now` (the caller's clock after the send).
-/// The connection is not in a transaction while the mailer runs.
+/// The connection is not in a transaction while the mailer runs, but it stays checked out
+/// (up to the SMTP timeout); a caller that wants the pool slot back sends with the mailer
+/// itself and records the outcome with [`mark_sent`] / [`mark_failed_attempt`] on a fresh
+/// connection.
 pub fn deliver(
     conn: &mut DbConn,
     mailer: &dyn Mailer,

@@ -111,7 +111,7 @@ impl PgStore {
             .unwrap();
         let url = DatabaseUrl::parse(&with_database(&server, &name)).unwrap();
         Some(PgStore {
-            pool: Some(storage::open_pool(&url, 2).unwrap()),
+            pool: Some(storage::open_pool(&url, 4).unwrap()),
             server,
             name,
         })

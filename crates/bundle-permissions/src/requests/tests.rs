@@ -409,3 +409,57 @@ fn deleting_users_keeps_or_removes_requests_as_the_schema_says() {
     assert_eq!(left, [asked_by_admin.request.id]);
     assert_ne!(left[0], for_carol.request.id);
 }
+
+/// Two threads redeem one token at the same moment, five times over.
+fn race_redeems(pool: &storage::Pool) {
+    let mut conn = pool.get().unwrap();
+    let alice = user(&mut conn, "alice", false);
+    let bob = user(&mut conn, "bob", false);
+    drop(conn);
+    for _ in 0..5 {
+        let mut conn = pool.get().unwrap();
+        let created = ask(&mut conn, &alice, "alice", "bob", "admin").unwrap();
+        drop(conn);
+        let barrier = std::sync::Barrier::new(2);
+        let outcomes: Vec<Result<Granted, BundleError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut conn = pool.get().unwrap();
+                        barrier.wait();
+                        redeem(&mut conn, &bob, created.token.as_str(), now())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let won = outcomes.iter().filter(|o| o.is_ok()).count();
+        let gone = outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(BundleError::Gone)))
+            .count();
+        assert_eq!((won, gone), (1, 1), "{outcomes:?}");
+    }
+}
+
+#[test]
+fn of_two_concurrent_redeems_exactly_one_wins() {
+    let dir =
+        std::env::temp_dir().join(format!("tessera_bp_{}", auth_core::secrets::random_hex(16)));
+    let url =
+        storage::DatabaseUrl::parse(&format!("sqlite://{}", dir.join("t.db").display())).unwrap();
+    let pool = storage::open_pool(&url, 4).unwrap();
+    race_redeems(&pool);
+    drop(pool);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Needs a PostgreSQL server: runs when TESSERA_TEST_DATABASE_URL names one (CI does).
+#[test]
+fn of_two_concurrent_redeems_exactly_one_wins_on_postgres() {
+    let Some(pg) = crate::test_support::PgStore::new() else {
+        eprintln!("skipped: TESSERA_TEST_DATABASE_URL is not set");
+        return;
+    };
+    race_redeems(pg.pool.as_ref().unwrap());
+}
