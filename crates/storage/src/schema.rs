@@ -294,6 +294,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bundles (num_id) {
+        num_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        permissions -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bundle_permissions (num_id) {
+        num_id -> BigInt,
+        bundle_id -> BigInt,
+        user_allowed -> Text,
+        user_target -> Text,
+        name -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bundle_permission_requests (num_id) {
+        num_id -> BigInt,
+        token_digest -> Text,
+        bundle_id -> BigInt,
+        user_allowed -> Text,
+        user_target -> Text,
+        created_by -> Nullable<Text>,
+        redeem_url -> Nullable<Text>,
+        expires_at -> Timestamp,
+        redeemed_at -> Nullable<Timestamp>,
+        email_sent -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_queue (num_id) {
+        num_id -> BigInt,
+        request_id -> Nullable<BigInt>,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        attempts -> Integer,
+        sent_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+// Foreign keys to a table's primary key (those to users(id) name a unique column, not the
+// primary key num_id, so they have no joinable! entry).
+diesel::joinable!(bundle_permissions -> bundles (bundle_id));
+diesel::joinable!(bundle_permission_requests -> bundles (bundle_id));
+diesel::joinable!(mail_queue -> bundle_permission_requests (request_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     oauth_clients,
@@ -318,4 +379,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     browser_sessions,
     easydb_sessions,
     right_presets,
+    bundles,
+    bundle_permissions,
+    bundle_permission_requests,
+    mail_queue,
 );

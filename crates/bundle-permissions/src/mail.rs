@@ -1,0 +1,457 @@
+//! The request e-mail (§3) and the durable mail queue that delivers it.
+//!
+//! The message row is inserted in the same transaction as its request
+//! ([`crate::requests::create`]), so a committed request always has its message. The server
+//! then makes a first attempt at once ([`claim`], [`deliver`]); a background sender picks
+//! up what failed ([`claim_due`], [`deliver`]) with exponential backoff ([`backoff`]) for
+//! [`RETRY_WINDOW`], after which the message is marked failed.
+//!
+//! The body carries the single-use token in plaintext (the link), so the body is emptied
+//! once the message is sent or has failed for good; a deleted request takes its queued
+//! message with it (`ON DELETE CASCADE`), since its token no longer works.
+
+use storage::diesel::prelude::*;
+use storage::schema::{bundle_permission_requests, mail_queue};
+use storage::{from_db_time, to_db_time, write_tx, DbConn};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+use crate::bundles::Permission;
+use crate::error::BundleError;
+use crate::requests::{PermissionRequest, RequestToken};
+use crate::users::UserObject;
+
+/// One plain-text message to send (the sender adds `From`, `Date`, `Message-ID` and the
+/// MIME headers).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl std::fmt::Debug for OutgoingMessage {
+    // The body carries the token, which is never logged.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingMessage")
+            .field("recipient", &self.recipient)
+            .field("subject", &self.subject)
+            .field("body", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Why one delivery attempt failed; the message stays queued for a retry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// The SMTP server or the outbox refused or could not be reached in time.
+    #[error("delivery failed: {0}")]
+    Delivery(String),
+}
+
+/// Hands a message to SMTP or writes it to the outbox; the implementations live in the
+/// server crate. A call is one attempt (bounded by the SMTP timeout).
+pub trait Mailer {
+    fn send(&self, message: &OutgoingMessage) -> Result<(), MailError>;
+}
+
+/// The link in the e-mail (§3, decision 8): `redeem_url` with `?token=` (or `&token=` when
+/// it already has a query), else the token location under `public_url` (no trailing slash).
+pub fn redeem_link(public_url: &str, redeem_url: Option<&str>, token: &str) -> String {
+    match redeem_url {
+        Some(url) if url.contains('?') => format!("{url}&token={token}"),
+        Some(url) => format!("{url}?token={token}"),
+        None => format!(
+            "{}/api/bundle_permission_request/{token}/",
+            public_url.trim_end_matches('/')
+        ),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` in UTC.
+pub fn utc_instant(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// The e-mail of a new request (§3): to user_target, the subject, and a body that says in
+/// this order who asks (and the admin who made the request for someone else, if any), which
+/// bundle, the link on its own line, that it works once and only signed in as the
+/// recipient, the expiry instant, and that ignoring it changes nothing.
+pub fn compose(
+    request: &PermissionRequest,
+    requested_by: Option<&UserObject>,
+    token: &RequestToken,
+    public_url: &str,
+) -> OutgoingMessage {
+    let allowed = &request.user_allowed;
+    let target = &request.user_target;
+    let bundle = &request.bundle;
+    let link = redeem_link(public_url, request.redeem_url.as_deref(), token.as_str());
+    let permissions = bundle
+        .permissions
+        .iter()
+        .map(|p| match p {
+            Permission::Read => "read (view your data and profile)",
+            Permission::Write => "write (create, change and delete your data)",
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut body = format!(
+        "Hello {},\n\n{} <{}> asks for access to your data.\n",
+        target.username, allowed.username, allowed.email
+    );
+    if let Some(admin) = requested_by.filter(|u| u.keyrock_id != allowed.keyrock_id) {
+        body.push_str(&format!(
+            "The request was made on their behalf by the administrator {}.\n",
+            admin.username
+        ));
+    }
+    body.push_str(&format!("\nBundle: {}\n", bundle.name));
+    if !bundle.description.is_empty() {
+        body.push_str(&format!("Description: {}\n", bundle.description));
+    }
+    body.push_str(&format!("Permissions: {permissions}\n"));
+    body.push_str("\nTo grant this access, open the following link:\n\n");
+    body.push_str(&link);
+    body.push_str("\n\n");
+    body.push_str(&format!(
+        "The link works only once, and only while you are signed in as {} ({}).\n",
+        target.username, target.email
+    ));
+    body.push_str(&format!(
+        "It expires at {}.\n",
+        utc_instant(request.expires_at)
+    ));
+    body.push_str("\nIf you ignore this message, nothing changes.\n");
+    OutgoingMessage {
+        recipient: target.email.clone(),
+        subject: format!(
+            "{} asks for access to your data ({})",
+            allowed.username, bundle.name
+        ),
+        body,
+    }
+}
+
+/// How long the queue keeps retrying a message after it was queued.
+pub const RETRY_WINDOW: Duration = Duration::hours(24);
+/// The wait after the first failed attempt; it doubles after each further failure.
+pub const FIRST_BACKOFF: Duration = Duration::seconds(30);
+/// The longest wait between two attempts.
+pub const MAX_BACKOFF: Duration = Duration::hours(1);
+/// How many messages one [`claim_due`] takes at most.
+pub const CLAIM_BATCH: i64 = 100;
+/// The longest `last_error` kept, in characters.
+const ERROR_MAX_CHARS: usize = 1000;
+
+/// The wait after `failures` failed attempts (at least 1): 30 s, 60 s, 120 s, ... capped at
+/// one hour.
+pub fn backoff(failures: i32) -> Duration {
+    let doublings = failures.saturating_sub(1).clamp(0, 16) as u32;
+    let wait = FIRST_BACKOFF * 2_i32.pow(doublings);
+    wait.min(MAX_BACKOFF)
+}
+
+/// A queued message claimed by this node until its lease ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub id: i64,
+    pub request_id: Option<i64>,
+    pub message: OutgoingMessage,
+    /// Failed attempts so far.
+    pub attempts: i32,
+    pub created_at: OffsetDateTime,
+}
+
+type Row = (
+    i64,
+    Option<i64>,
+    String,
+    String,
+    String,
+    i32,
+    PrimitiveDateTime,
+);
+
+fn columns() -> (
+    mail_queue::num_id,
+    mail_queue::request_id,
+    mail_queue::recipient,
+    mail_queue::subject,
+    mail_queue::body,
+    mail_queue::attempts,
+    mail_queue::created_at,
+) {
+    (
+        mail_queue::num_id,
+        mail_queue::request_id,
+        mail_queue::recipient,
+        mail_queue::subject,
+        mail_queue::body,
+        mail_queue::attempts,
+        mail_queue::created_at,
+    )
+}
+
+fn queued((id, request_id, recipient, subject, body, attempts, created_at): Row) -> QueuedMessage {
+    QueuedMessage {
+        id,
+        request_id,
+        message: OutgoingMessage {
+            recipient,
+            subject,
+            body,
+        },
+        attempts,
+        created_at: from_db_time(created_at),
+    }
+}
+
+/// Queues a message, due at once. Called inside the transaction that stores the request.
+pub(crate) fn enqueue(
+    conn: &mut DbConn,
+    request_id: i64,
+    message: &OutgoingMessage,
+    now: OffsetDateTime,
+) -> Result<i64, BundleError> {
+    let now = to_db_time(now);
+    diesel::insert_into(mail_queue::table)
+        .values((
+            mail_queue::request_id.eq(Some(request_id)),
+            mail_queue::recipient.eq(&message.recipient),
+            mail_queue::subject.eq(&message.subject),
+            mail_queue::body.eq(&message.body),
+            mail_queue::created_at.eq(now),
+            mail_queue::next_attempt_at.eq(now),
+            mail_queue::attempts.eq(0),
+        ))
+        .execute(conn)?;
+    Ok(mail_queue::table
+        .filter(mail_queue::request_id.eq(Some(request_id)))
+        .select(mail_queue::num_id)
+        .order(mail_queue::num_id.desc())
+        .first(conn)?)
+}
+
+/// Takes a lease on those of the listed messages that are still unsent, not failed and
+/// unclaimed, one conditional UPDATE per message (so a message is ours exactly when our
+/// UPDATE changed it, and two nodes never hold the same one), and reads back those it got.
+/// Runs inside the caller's write transaction.
+fn lease(
+    conn: &mut DbConn,
+    ids: Vec<i64>,
+    now: OffsetDateTime,
+    node_lease: Duration,
+) -> Result<Vec<QueuedMessage>, BundleError> {
+    let now_db = to_db_time(now);
+    let until = to_db_time(now + node_lease);
+    let mut ours = Vec::with_capacity(ids.len());
+    for id in ids {
+        let updated = diesel::update(
+            mail_queue::table
+                .filter(mail_queue::num_id.eq(id))
+                .filter(mail_queue::sent_at.is_null())
+                .filter(mail_queue::failed_at.is_null())
+                .filter(
+                    mail_queue::claimed_until
+                        .is_null()
+                        .or(mail_queue::claimed_until.le(now_db)),
+                ),
+        )
+        .set(mail_queue::claimed_until.eq(Some(until)))
+        .execute(conn)?;
+        if updated > 0 {
+            ours.push(id);
+        }
+    }
+    let rows: Vec<Row> = mail_queue::table
+        .filter(mail_queue::num_id.eq_any(ours))
+        .order(mail_queue::num_id.asc())
+        .select(columns())
+        .load(conn)?;
+    Ok(rows.into_iter().map(queued).collect())
+}
+
+/// Claims up to [`CLAIM_BATCH`] due messages (unsent, not failed, `next_attempt_at` reached,
+/// no live lease) for `node_lease`. On PostgreSQL the candidates are locked with
+/// `FOR UPDATE SKIP LOCKED`, so concurrent nodes pick different messages; on SQLite the
+/// write transaction already serializes the claim.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: OffsetDateTime,
+    node_lease: Duration,
+) -> Result<Vec<QueuedMessage>, BundleError> {
+    let now_db = to_db_time(now);
+    write_tx(conn, |conn| {
+        let due = mail_queue::table
+            .filter(mail_queue::sent_at.is_null())
+            .filter(mail_queue::failed_at.is_null())
+            .filter(mail_queue::next_attempt_at.le(now_db))
+            .filter(
+                mail_queue::claimed_until
+                    .is_null()
+                    .or(mail_queue::claimed_until.le(now_db)),
+            )
+            .order(mail_queue::next_attempt_at.asc())
+            .then_order_by(mail_queue::num_id.asc())
+            .select(mail_queue::num_id)
+            .limit(CLAIM_BATCH);
+        let ids: Vec<i64> = match conn {
+            DbConn::Postgres(pg) => due.for_update().skip_locked().load(pg)?,
+            DbConn::Sqlite(lite) => due.load(lite)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        lease(conn, ids, now, node_lease)
+    })
+}
+
+/// Claims one message (the first attempt right after the request was stored); `None` when
+/// it is sent, failed, or leased by someone else.
+pub fn claim(
+    conn: &mut DbConn,
+    id: i64,
+    now: OffsetDateTime,
+    node_lease: Duration,
+) -> Result<Option<QueuedMessage>, BundleError> {
+    write_tx(conn, |conn| {
+        Ok(lease(conn, vec![id], now, node_lease)?.pop())
+    })
+}
+
+/// Records a successful attempt: the message is sent (its body, which carries the token,
+/// is emptied) and its request's `email_sent` becomes true. False when it was already sent.
+pub fn mark_sent(conn: &mut DbConn, id: i64, now: OffsetDateTime) -> Result<bool, BundleError> {
+    write_tx(conn, |conn| {
+        let updated = diesel::update(
+            mail_queue::table
+                .filter(mail_queue::num_id.eq(id))
+                .filter(mail_queue::sent_at.is_null()),
+        )
+        .set((
+            mail_queue::sent_at.eq(Some(to_db_time(now))),
+            mail_queue::claimed_until.eq(None::<PrimitiveDateTime>),
+            mail_queue::body.eq(""),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Ok(false);
+        }
+        let request_id: Option<i64> = mail_queue::table
+            .filter(mail_queue::num_id.eq(id))
+            .select(mail_queue::request_id)
+            .first(conn)?;
+        if let Some(request_id) = request_id {
+            diesel::update(
+                bundle_permission_requests::table
+                    .filter(bundle_permission_requests::num_id.eq(request_id)),
+            )
+            .set(bundle_permission_requests::email_sent.eq(true))
+            .execute(conn)?;
+        }
+        Ok(true)
+    })
+}
+
+/// What happens to a message after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Due again at this instant.
+    At(OffsetDateTime),
+    /// [`RETRY_WINDOW`] has passed since it was queued: marked failed (its body emptied).
+    GaveUp,
+    /// The message is gone (its request was deleted) or already settled.
+    Settled,
+}
+
+/// Records a failed attempt: one more failure, the error kept, the lease released; due
+/// again after [`backoff`] (never later than the end of the retry window, so the last
+/// attempt happens at its end), or marked failed once the window has passed.
+pub fn mark_failed_attempt(
+    conn: &mut DbConn,
+    id: i64,
+    error: &str,
+    now: OffsetDateTime,
+) -> Result<Retry, BundleError> {
+    let error: String = error.chars().take(ERROR_MAX_CHARS).collect();
+    write_tx(conn, |conn| {
+        let row: Option<(i32, PrimitiveDateTime)> = mail_queue::table
+            .filter(mail_queue::num_id.eq(id))
+            .filter(mail_queue::sent_at.is_null())
+            .filter(mail_queue::failed_at.is_null())
+            .select((mail_queue::attempts, mail_queue::created_at))
+            .first(conn)
+            .optional()?;
+        let Some((attempts, created_at)) = row else {
+            return Ok(Retry::Settled);
+        };
+        let failures = attempts.saturating_add(1);
+        let deadline = from_db_time(created_at) + RETRY_WINDOW;
+        let target = mail_queue::table.filter(mail_queue::num_id.eq(id));
+        if now >= deadline {
+            diesel::update(target)
+                .set((
+                    mail_queue::attempts.eq(failures),
+                    mail_queue::failed_at.eq(Some(to_db_time(now))),
+                    mail_queue::claimed_until.eq(None::<PrimitiveDateTime>),
+                    mail_queue::last_error.eq(Some(&error)),
+                    mail_queue::body.eq(""),
+                ))
+                .execute(conn)?;
+            return Ok(Retry::GaveUp);
+        }
+        let next = (now + backoff(failures)).min(deadline);
+        diesel::update(target)
+            .set((
+                mail_queue::attempts.eq(failures),
+                mail_queue::next_attempt_at.eq(to_db_time(next)),
+                mail_queue::claimed_until.eq(None::<PrimitiveDateTime>),
+                mail_queue::last_error.eq(Some(&error)),
+            ))
+            .execute(conn)?;
+        Ok(Retry::At(next))
+    })
+}
+
+/// The result of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    Failed { error: MailError, retry: Retry },
+}
+
+/// One attempt at a claimed message: sends it with `mailer` and records the outcome
+/// ([`mark_sent`] or [`mark_failed_attempt`]) at `now` (the caller's clock after the send).
+/// The connection is not in a transaction while the mailer runs, but it stays checked out
+/// (up to the SMTP timeout); a caller that wants the pool slot back sends with the mailer
+/// itself and records the outcome with [`mark_sent`] / [`mark_failed_attempt`] on a fresh
+/// connection.
+pub fn deliver(
+    conn: &mut DbConn,
+    mailer: &dyn Mailer,
+    message: &QueuedMessage,
+    now: impl FnOnce() -> OffsetDateTime,
+) -> Result<Delivery, BundleError> {
+    match mailer.send(&message.message) {
+        Ok(()) => {
+            mark_sent(conn, message.id, now())?;
+            Ok(Delivery::Sent)
+        }
+        Err(error) => {
+            let retry = mark_failed_attempt(conn, message.id, &error.to_string(), now())?;
+            Ok(Delivery::Failed { error, retry })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
