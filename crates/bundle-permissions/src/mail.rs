@@ -6,9 +6,12 @@
 //! up what failed ([`claim_due`], [`deliver`]) with exponential backoff ([`backoff`]) for
 //! [`RETRY_WINDOW`], after which the message is marked failed.
 //!
-//! The body carries the single-use token in plaintext (the link), so the body is emptied
-//! once the message is sent or has failed for good; a deleted request takes its queued
-//! message with it (`ON DELETE CASCADE`), since its token no longer works.
+//! No row ever holds the token. The queued body has the line [`LINK_PLACEHOLDER`] where the
+//! link goes; each delivery attempt ([`deliver`]) mints a fresh token, stores only its digest
+//! on the request (replacing the digest of any earlier attempt, whose token reached nobody
+//! or, if the SMTP answer was lost, now links to nothing), and puts the link in place of the
+//! placeholder in memory just before sending. A deleted request takes its queued message
+//! with it (`ON DELETE CASCADE`).
 
 use storage::diesel::prelude::*;
 use storage::schema::{bundle_permission_requests, mail_queue};
@@ -20,6 +23,35 @@ use crate::error::BundleError;
 use crate::requests::{PermissionRequest, RequestToken};
 use crate::users::UserObject;
 
+/// The line of a queued body where the link goes; [`deliver`] replaces it with the link of
+/// the token it mints. [`compose`] writes it on a line of its own and makes sure no user
+/// data (usernames, e-mails, bundle name and description) can contain it (see
+/// [`neutral`]), so the body holds exactly one such line.
+pub const LINK_PLACEHOLDER: &str = "[[tessera:link]]";
+
+/// User text as it goes into a body: the only thing changed is an occurrence of
+/// [`LINK_PLACEHOLDER`], which becomes `[[tessera: link]]`; nothing else is escaped.
+fn neutral(text: &str) -> String {
+    text.replace(LINK_PLACEHOLDER, "[[tessera: link]]")
+}
+
+/// `body` with its placeholder line replaced by `link`; `None` when it has no such line.
+fn with_link(body: &str, link: &str) -> Option<String> {
+    let mut found = false;
+    let lines: Vec<&str> = body
+        .split('\n')
+        .map(|line| {
+            if !found && line == LINK_PLACEHOLDER {
+                found = true;
+                link
+            } else {
+                line
+            }
+        })
+        .collect();
+    found.then(|| lines.join("\n"))
+}
+
 /// One plain-text message to send (the sender adds `From`, `Date`, `Message-ID` and the
 /// MIME headers).
 #[derive(Clone, PartialEq, Eq)]
@@ -30,7 +62,7 @@ pub struct OutgoingMessage {
 }
 
 impl std::fmt::Debug for OutgoingMessage {
-    // The body carries the token, which is never logged.
+    // A sent body carries the token, which is never logged.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OutgoingMessage")
             .field("recipient", &self.recipient)
@@ -84,17 +116,12 @@ pub fn utc_instant(t: OffsetDateTime) -> String {
 /// The e-mail of a new request (§3): to user_target, the subject, and a body that says in
 /// this order who asks (and the admin who made the request for someone else, if any), which
 /// bundle, the link on its own line, that it works once and only signed in as the
-/// recipient, the expiry instant, and that ignoring it changes nothing.
-pub fn compose(
-    request: &PermissionRequest,
-    requested_by: Option<&UserObject>,
-    token: &RequestToken,
-    public_url: &str,
-) -> OutgoingMessage {
+/// recipient, the expiry instant, and that ignoring it changes nothing. The link line is
+/// [`LINK_PLACEHOLDER`]; [`deliver`] fills it in.
+pub fn compose(request: &PermissionRequest, requested_by: Option<&UserObject>) -> OutgoingMessage {
     let allowed = &request.user_allowed;
     let target = &request.user_target;
     let bundle = &request.bundle;
-    let link = redeem_link(public_url, request.redeem_url.as_deref(), token.as_str());
     let permissions = bundle
         .permissions
         .iter()
@@ -106,25 +133,28 @@ pub fn compose(
         .join(", ");
     let mut body = format!(
         "Hello {},\n\n{} <{}> asks for access to your data.\n",
-        target.username, allowed.username, allowed.email
+        neutral(&target.username),
+        neutral(&allowed.username),
+        neutral(&allowed.email)
     );
     if let Some(admin) = requested_by.filter(|u| u.keyrock_id != allowed.keyrock_id) {
         body.push_str(&format!(
             "The request was made on their behalf by the administrator {}.\n",
-            admin.username
+            neutral(&admin.username)
         ));
     }
-    body.push_str(&format!("\nBundle: {}\n", bundle.name));
+    body.push_str(&format!("\nBundle: {}\n", neutral(&bundle.name)));
     if !bundle.description.is_empty() {
-        body.push_str(&format!("Description: {}\n", bundle.description));
+        body.push_str(&format!("Description: {}\n", neutral(&bundle.description)));
     }
     body.push_str(&format!("Permissions: {permissions}\n"));
     body.push_str("\nTo grant this access, open the following link:\n\n");
-    body.push_str(&link);
+    body.push_str(LINK_PLACEHOLDER);
     body.push_str("\n\n");
     body.push_str(&format!(
         "The link works only once, and only while you are signed in as {} ({}).\n",
-        target.username, target.email
+        neutral(&target.username),
+        neutral(&target.email)
     ));
     body.push_str(&format!(
         "It expires at {}.\n",
@@ -135,7 +165,8 @@ pub fn compose(
         recipient: target.email.clone(),
         subject: format!(
             "{} asks for access to your data ({})",
-            allowed.username, bundle.name
+            neutral(&allowed.username),
+            neutral(&bundle.name)
         ),
         body,
     }
@@ -328,8 +359,8 @@ pub fn claim(
     })
 }
 
-/// Records a successful attempt: the message is sent (its body, which carries the token,
-/// is emptied) and its request's `email_sent` becomes true. False when it was already sent.
+/// Records a successful attempt: the message is sent and its request's `email_sent` becomes
+/// true. False when it was already sent. (The stored body keeps its placeholder.)
 pub fn mark_sent(conn: &mut DbConn, id: i64, now: OffsetDateTime) -> Result<bool, BundleError> {
     write_tx(conn, |conn| {
         let updated = diesel::update(
@@ -340,7 +371,6 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, now: OffsetDateTime) -> Result<bool
         .set((
             mail_queue::sent_at.eq(Some(to_db_time(now))),
             mail_queue::claimed_until.eq(None::<PrimitiveDateTime>),
-            mail_queue::body.eq(""),
         ))
         .execute(conn)?;
         if updated == 0 {
@@ -367,7 +397,7 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, now: OffsetDateTime) -> Result<bool
 pub enum Retry {
     /// Due again at this instant.
     At(OffsetDateTime),
-    /// [`RETRY_WINDOW`] has passed since it was queued: marked failed (its body emptied).
+    /// [`RETRY_WINDOW`] has passed since it was queued: marked failed.
     GaveUp,
     /// The message is gone (its request was deleted) or already settled.
     Settled,
@@ -404,7 +434,6 @@ pub fn mark_failed_attempt(
                     mail_queue::failed_at.eq(Some(to_db_time(now))),
                     mail_queue::claimed_until.eq(None::<PrimitiveDateTime>),
                     mail_queue::last_error.eq(Some(&error)),
-                    mail_queue::body.eq(""),
                 ))
                 .execute(conn)?;
             return Ok(Retry::GaveUp);
@@ -426,22 +455,130 @@ pub fn mark_failed_attempt(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     Sent,
-    Failed { error: MailError, retry: Retry },
+    Failed {
+        error: MailError,
+        retry: Retry,
+    },
+    /// Not sent, and never will be: the message is marked failed with this reason (its
+    /// request expired, was redeemed or is gone), or it was already settled.
+    NotSent(&'static str),
 }
 
-/// One attempt at a claimed message: sends it with `mailer` and records the outcome
-/// ([`mark_sent`] or [`mark_failed_attempt`]) at `now` (the caller's clock after the send).
+/// The reason kept for a message whose request expired before it could be sent.
+pub const REQUEST_EXPIRED: &str = "the request expired before its e-mail was sent";
+/// The reason kept for a message whose request was redeemed before it could be sent.
+pub const REQUEST_REDEEMED: &str = "the request was redeemed before its e-mail was sent";
+/// The reason kept for a message without its placeholder line or request.
+pub const NO_LINK: &str = "the message has no link placeholder";
+
+/// Marks a message failed for good, with `reason`, unless it is already settled.
+fn settle(
+    conn: &mut DbConn,
+    id: i64,
+    reason: &'static str,
+    now: OffsetDateTime,
+) -> Result<Delivery, BundleError> {
+    diesel::update(
+        mail_queue::table
+            .filter(mail_queue::num_id.eq(id))
+            .filter(mail_queue::sent_at.is_null())
+            .filter(mail_queue::failed_at.is_null()),
+    )
+    .set((
+        mail_queue::failed_at.eq(Some(to_db_time(now))),
+        mail_queue::claimed_until.eq(None::<PrimitiveDateTime>),
+        mail_queue::last_error.eq(Some(reason)),
+    ))
+    .execute(conn)?;
+    Ok(Delivery::NotSent(reason))
+}
+
+/// What the first step of an attempt decided.
+enum Minted {
+    Send(OutgoingMessage),
+    Stop(Delivery),
+}
+
+/// In one write transaction: for a message of a pending, unexpired request, mints a fresh
+/// token, sets the request's `token_digest` to its digest (a conditional UPDATE, so a
+/// request redeemed or expired meanwhile is not touched), and returns the message with the
+/// link in place of its placeholder. Otherwise settles the message.
+fn mint(
+    conn: &mut DbConn,
+    message: &QueuedMessage,
+    public_url: &str,
+    now: OffsetDateTime,
+) -> Result<Minted, BundleError> {
+    use bundle_permission_requests as r;
+    write_tx(conn, |conn| {
+        let Some(request_id) = message.request_id else {
+            // Only request e-mails are queued; a row without a request has no link to mint.
+            return settle(conn, message.id, NO_LINK, now).map(Minted::Stop);
+        };
+        let row: Option<(Option<String>, PrimitiveDateTime, Option<PrimitiveDateTime>)> = r::table
+            .filter(r::num_id.eq(request_id))
+            .select((r::redeem_url, r::expires_at, r::redeemed_at))
+            .first(conn)
+            .optional()?;
+        let Some((redeem_url, expires_at, redeemed_at)) = row else {
+            // The request is gone, and its message with it (ON DELETE CASCADE).
+            return Ok(Minted::Stop(Delivery::NotSent(
+                "the request was deleted before its e-mail was sent",
+            )));
+        };
+        if redeemed_at.is_some() {
+            return settle(conn, message.id, REQUEST_REDEEMED, now).map(Minted::Stop);
+        }
+        if now >= from_db_time(expires_at) {
+            return settle(conn, message.id, REQUEST_EXPIRED, now).map(Minted::Stop);
+        }
+        let token = RequestToken::generate();
+        let link = redeem_link(public_url, redeem_url.as_deref(), token.as_str());
+        let Some(body) = with_link(&message.message.body, &link) else {
+            return settle(conn, message.id, NO_LINK, now).map(Minted::Stop);
+        };
+        let now_db = to_db_time(now);
+        let updated = diesel::update(
+            r::table
+                .filter(r::num_id.eq(request_id))
+                .filter(r::redeemed_at.is_null())
+                .filter(r::expires_at.gt(now_db)),
+        )
+        .set(r::token_digest.eq(Some(token.digest())))
+        .execute(conn)?;
+        if updated == 0 {
+            return settle(conn, message.id, REQUEST_EXPIRED, now).map(Minted::Stop);
+        }
+        Ok(Minted::Send(OutgoingMessage {
+            recipient: message.message.recipient.clone(),
+            subject: message.message.subject.clone(),
+            body,
+        }))
+    })
+}
+
+/// One attempt at a claimed message. Unless its request is gone, redeemed or expired (then
+/// the message is settled and not sent), it mints a fresh token, commits the token's digest
+/// on the request (replacing the previous attempt's: at most one token works at any time),
+/// sends the message with the link in place of [`LINK_PLACEHOLDER`] (under `public_url`
+/// unless the request has a `redeem_url`) and records the outcome ([`mark_sent`] or
+/// [`mark_failed_attempt`]). `now` is the caller's clock, read before minting and again
+/// after the send. The token exists only in memory and in the sent e-mail.
+///
 /// The connection is not in a transaction while the mailer runs, but it stays checked out
-/// (up to the SMTP timeout); a caller that wants the pool slot back sends with the mailer
-/// itself and records the outcome with [`mark_sent`] / [`mark_failed_attempt`] on a fresh
-/// connection.
+/// (up to the SMTP timeout).
 pub fn deliver(
     conn: &mut DbConn,
     mailer: &dyn Mailer,
     message: &QueuedMessage,
-    now: impl FnOnce() -> OffsetDateTime,
+    public_url: &str,
+    now: impl Fn() -> OffsetDateTime,
 ) -> Result<Delivery, BundleError> {
-    match mailer.send(&message.message) {
+    let outgoing = match mint(conn, message, public_url, now())? {
+        Minted::Send(outgoing) => outgoing,
+        Minted::Stop(delivery) => return Ok(delivery),
+    };
+    match mailer.send(&outgoing) {
         Ok(()) => {
             mark_sent(conn, message.id, now())?;
             Ok(Delivery::Sent)

@@ -1,6 +1,6 @@
 //! Bundle permission requests (§2.5): proposals to create a bundle permission, accepted by
-//! user_target through a single-use token that only the e-mail carries. Only the token's
-//! SHA-256 digest is stored.
+//! user_target through a single-use token that only the e-mail carries. The token is minted
+//! when the e-mail is delivered ([`mail::deliver`]); only its SHA-256 digest is stored.
 
 use auth_core::secrets::{random_bytes, sha256_hex};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -87,8 +87,8 @@ impl PermissionRequest {
     }
 }
 
-/// A request's secret token: 43 characters of base64url. Shown once, in the e-mail; never
-/// stored, returned by the API or logged (its `Debug` is redacted).
+/// A request's secret token: 43 characters of base64url. Minted at delivery and shown once,
+/// in the e-mail; never stored, returned by the API or logged (its `Debug` is redacted).
 #[derive(Clone, PartialEq, Eq)]
 pub struct RequestToken(String);
 
@@ -185,7 +185,7 @@ fn populate(conn: &mut DbConn, rows: Vec<Row>) -> Result<Vec<PermissionRequest>,
         .collect()
 }
 
-fn find(conn: &mut DbConn, id: i64) -> Result<Option<PermissionRequest>, BundleError> {
+pub(crate) fn find(conn: &mut DbConn, id: i64) -> Result<Option<PermissionRequest>, BundleError> {
     let row: Option<Row> = requests::table
         .filter(requests::num_id.eq(id))
         .select(columns())
@@ -210,12 +210,11 @@ pub struct NewRequest {
     pub redeem_url: Field<String>,
 }
 
-/// A stored request, the plaintext token (here only, once) and its queued e-mail's id, for
-/// the first delivery attempt ([`mail::claim`]).
+/// A stored request (without a token yet) and its queued e-mail's id, for the first
+/// delivery attempt ([`mail::claim`], [`mail::deliver`], which mints the token).
 #[derive(Debug, Clone)]
 pub struct CreatedRequest {
     pub request: PermissionRequest,
-    pub token: RequestToken,
     pub message_id: i64,
 }
 
@@ -242,13 +241,13 @@ fn valid_redeem_url(url: &str) -> bool {
 
 /// Creates a request (§2.5): the fields first (every problem together), then the caller
 /// must be the user_allowed or an admin (`Forbidden`). In one transaction the request is
-/// stored with a new token's digest and `now + ttl` as its expiry, and its e-mail (linking
-/// under `public_url` unless `redeem_url` is given) is queued.
+/// stored without a token (`token_digest` NULL) and with `now + ttl` as its expiry, and its
+/// e-mail is queued with [`mail::LINK_PLACEHOLDER`] where the link goes. The token is
+/// minted by [`mail::deliver`] at each delivery attempt, so no database row ever holds it.
 pub fn create(
     conn: &mut DbConn,
     caller: &Caller,
     new: NewRequest,
-    public_url: &str,
     now: OffsetDateTime,
 ) -> Result<CreatedRequest, BundleError> {
     write_tx(conn, |conn| {
@@ -294,37 +293,44 @@ pub fn create(
         if !(caller.admin || caller.is(&allowed)) {
             return Err(BundleError::Forbidden);
         }
-        let token = RequestToken::generate();
-        let digest = token.digest();
         let now_db = to_db_time(now);
-        diesel::insert_into(requests::table)
-            .values((
-                requests::token_digest.eq(&digest),
-                requests::bundle_id.eq(bundle.id),
-                requests::user_allowed.eq(&allowed.keyrock_id),
-                requests::user_target.eq(&target.keyrock_id),
-                requests::created_by.eq(Some(&caller.keyrock_id)),
-                requests::redeem_url.eq(&redeem_url),
-                requests::expires_at.eq(to_db_time(now + time::Duration::seconds(ttl))),
-                requests::email_sent.eq(false),
-                requests::created_at.eq(now_db),
-            ))
-            .execute(conn)?;
-        let id: i64 = requests::table
-            .filter(requests::token_digest.eq(&digest))
-            .select(requests::num_id)
-            .first(conn)?;
+        let values = (
+            requests::token_digest.eq(None::<String>),
+            requests::bundle_id.eq(bundle.id),
+            requests::user_allowed.eq(&allowed.keyrock_id),
+            requests::user_target.eq(&target.keyrock_id),
+            requests::created_by.eq(Some(&caller.keyrock_id)),
+            requests::redeem_url.eq(&redeem_url),
+            requests::expires_at.eq(to_db_time(now + time::Duration::seconds(ttl))),
+            requests::email_sent.eq(false),
+            requests::created_at.eq(now_db),
+        );
+        let id = match conn {
+            DbConn::Postgres(c) => diesel::insert_into(requests::table)
+                .values(values)
+                .returning(requests::num_id)
+                .get_result::<i64>(c)?,
+            DbConn::Sqlite(c) => {
+                diesel::insert_into(requests::table)
+                    .values(values)
+                    .execute(c)?;
+                // This connection's last insert, inside the write transaction.
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                    "last_insert_rowid()",
+                ))
+                .get_result::<i64>(c)?
+            }
+        };
         let request = find(conn, id)?.ok_or(BundleError::NotFound)?;
         let requested_by = if caller.is(&allowed) {
             None
         } else {
             users::resolve(conn, &UserRef::Id(caller.num_id))?
         };
-        let message = mail::compose(&request, requested_by.as_ref(), &token, public_url);
+        let message = mail::compose(&request, requested_by.as_ref());
         let message_id = mail::enqueue(conn, id, &message, now)?;
         Ok(CreatedRequest {
             request,
-            token,
             message_id,
         })
     })

@@ -67,9 +67,90 @@ pub(crate) fn ask(
             bundle: crate::Field::Value(bundle),
             ..Default::default()
         },
-        "https://id.example.org",
         now(),
     )
+}
+
+/// A `Mailer` that records what it sends, or fails every attempt while `fail` is set.
+#[derive(Default)]
+pub(crate) struct Capturing {
+    pub(crate) fail: std::cell::Cell<bool>,
+    pub(crate) sent: std::cell::RefCell<Vec<crate::mail::OutgoingMessage>>,
+}
+
+impl crate::mail::Mailer for Capturing {
+    fn send(&self, message: &crate::mail::OutgoingMessage) -> Result<(), crate::mail::MailError> {
+        if self.fail.get() {
+            return Err(crate::mail::MailError::Delivery("smtp down".to_owned()));
+        }
+        self.sent.borrow_mut().push(message.clone());
+        Ok(())
+    }
+}
+
+impl Capturing {
+    /// The token in the link line of the last message sent (under `PUBLIC_URL`, or a
+    /// `redeem_url` with `token=`).
+    pub(crate) fn last_token(&self) -> String {
+        let sent = self.sent.borrow();
+        let body = &sent.last().expect("nothing was sent").body;
+        token_in(body)
+    }
+}
+
+/// The public URL the tests deliver under.
+pub(crate) const PUBLIC_URL: &str = "https://id.example.org";
+
+/// The token of the link line in `body`.
+pub(crate) fn token_in(body: &str) -> String {
+    let prefix = format!("{PUBLIC_URL}/api/bundle_permission_request/");
+    for line in body.lines() {
+        if let Some(rest) = line.strip_prefix(&prefix) {
+            return rest.trim_end_matches('/').to_owned();
+        }
+        if let Some((_, token)) = line.split_once("token=") {
+            if line.starts_with("http") {
+                return token.to_owned();
+            }
+        }
+    }
+    panic!("no link in the body")
+}
+
+/// The first delivery attempt of a new request's message, which succeeds: the token the
+/// e-mail carries.
+pub(crate) fn send(conn: &mut DbConn, created: &crate::requests::CreatedRequest) -> String {
+    let mailer = Capturing::default();
+    let claimed = crate::mail::claim(conn, created.message_id, now(), time::Duration::seconds(60))
+        .unwrap()
+        .expect("the message is claimable");
+    assert_eq!(
+        crate::mail::deliver(conn, &mailer, &claimed, PUBLIC_URL, now).unwrap(),
+        crate::mail::Delivery::Sent
+    );
+    mailer.last_token()
+}
+
+/// A request asked and its e-mail sent.
+pub(crate) struct Sent {
+    pub(crate) request: crate::requests::PermissionRequest,
+    pub(crate) token: String,
+}
+
+/// [`ask`], then the first delivery attempt (successful); the request as it is then.
+pub(crate) fn ask_sent(
+    conn: &mut DbConn,
+    caller: &Caller,
+    allowed: &str,
+    target: &str,
+    bundle: &str,
+) -> Result<Sent, crate::BundleError> {
+    let created = ask(conn, caller, allowed, target, bundle)?;
+    let token = send(conn, &created);
+    Ok(Sent {
+        request: crate::requests::find(conn, created.request.id)?.expect("still stored"),
+        token,
+    })
 }
 
 /// The field names of an `Invalid` outcome.

@@ -319,7 +319,7 @@ diesel::table! {
 diesel::table! {
     bundle_permission_requests (num_id) {
         num_id -> BigInt,
-        token_digest -> Text,
+        token_digest -> Nullable<Text>,
         bundle_id -> BigInt,
         user_allowed -> Text,
         user_target -> Text,

@@ -35,12 +35,14 @@ CREATE INDEX bundle_permissions_allowed ON bundle_permissions(user_allowed);
 CREATE INDEX bundle_permissions_target ON bundle_permissions(user_target);
 
 -- A pending proposal to create a bundle permission, accepted by user_target through the
--- token only the e-mail carries. token_digest is the SHA-256 hex of the token.
+-- token only the e-mail carries. token_digest is the SHA-256 hex of the token; NULL until
+-- the first delivery attempt mints one (each attempt mints a new token and replaces it, so
+-- at most one token works at any time).
 -- created_by is the caller who made the request (user_allowed or an admin); it only names
 -- the admin in the e-mail, so deleting that user keeps the request.
 CREATE TABLE bundle_permission_requests (
     num_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    token_digest TEXT NOT NULL UNIQUE,
+    token_digest TEXT UNIQUE,
     bundle_id BIGINT NOT NULL REFERENCES bundles(num_id),
     user_allowed TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     user_target TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -58,8 +60,9 @@ CREATE INDEX bundle_permission_requests_target ON bundle_permission_requests(use
 -- request and sent by the request handler or, after a failure, by the background sender
 -- (backoff 30 s doubling up to 1 h, failed after 24 h). claimed_until is a node's lease.
 -- request_id ON DELETE CASCADE: a request deleted (withdrawn, declined, or its user
--- deleted) before its e-mail went out must not be mailed any more, since the message
--- carries a token that no longer works; sent and failed rows go with their request.
+-- deleted) before its e-mail went out must not be mailed any more, since its request
+-- is no longer wanted; sent and failed rows go with their request. The body never holds
+-- the token: its link line is a placeholder that delivery replaces in memory.
 CREATE TABLE mail_queue (
     num_id INTEGER PRIMARY KEY AUTOINCREMENT,
     request_id BIGINT REFERENCES bundle_permission_requests(num_id) ON DELETE CASCADE,

@@ -2,14 +2,20 @@ use storage::schema::{bundle_permission_requests, mail_queue};
 use time::Duration;
 
 use crate::permissions::{self, NewPermission};
-use crate::test_support::{ask, bundle_id, by_email, fields, now, store, user};
+use crate::test_support::{ask, ask_sent, bundle_id, by_email, fields, now, store, user};
 use crate::{BundleError, Field};
 
 use super::*;
 
 /// Every text stored for requests and queued mail, one string per row.
 fn stored_text(conn: &mut DbConn) -> (Vec<String>, Vec<String>) {
-    type ReqText = (String, String, String, Option<String>, Option<String>);
+    type ReqText = (
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
     let requests: Vec<ReqText> = bundle_permission_requests::table
         .select((
             bundle_permission_requests::token_digest,
@@ -35,7 +41,7 @@ fn mail_rows(conn: &mut DbConn) -> i64 {
 }
 
 #[test]
-fn a_request_is_stored_by_digest_with_its_mail_in_the_same_transaction() {
+fn a_request_is_stored_without_a_token_with_its_mail_in_the_same_transaction() {
     let pool = store();
     let mut conn = pool.get().unwrap();
     let alice = user(&mut conn, "alice", false);
@@ -51,31 +57,45 @@ fn a_request_is_stored_by_digest_with_its_mail_in_the_same_transaction() {
     assert!(!request.email_sent);
     assert_eq!(request.redeem_url, None);
 
-    let token = created.token.as_str();
-    assert_eq!(token.len(), 43);
-    assert!(token
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-    assert!(!format!("{:?}", created.token).contains(token));
-
+    // No token exists yet: no digest, and the queued body has the placeholder line.
+    let digest: Option<String> = bundle_permission_requests::table
+        .select(bundle_permission_requests::token_digest)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(digest, None);
     let (requests, mails) = stored_text(&mut conn);
     assert_eq!(requests.len(), 1);
-    assert!(requests[0].contains(&created.token.digest()));
-    assert!(
-        !requests[0].contains(token),
-        "the token is stored in plaintext"
-    );
-    // The queued message (and only it) carries the link until it is sent.
     assert_eq!(mails.len(), 1);
     assert!(mails[0].contains("bob@example.org"));
-    assert!(mails[0].contains(&format!(
-        "https://id.example.org/api/bundle_permission_request/{token}/"
-    )));
+    assert!(!mails[0].contains("/api/bundle_permission_request/"));
+    let body: String = mail_queue::table
+        .select(mail_queue::body)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(
+        body.lines()
+            .filter(|l| *l == crate::mail::LINK_PLACEHOLDER)
+            .count(),
+        1
+    );
     let queued: (Option<i64>, i64) = mail_queue::table
         .select((mail_queue::request_id, mail_queue::num_id))
         .first(&mut conn)
         .unwrap();
     assert_eq!(queued, (Some(request.id), created.message_id));
+
+    // The first delivery mints the token: 43 characters of base64url, stored by digest.
+    let token = crate::test_support::send(&mut conn, &created);
+    assert_eq!(token.len(), 43);
+    assert!(token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    let (requests, mails) = stored_text(&mut conn);
+    assert!(requests[0].contains(&auth_core::secrets::sha256_hex(&token)));
+    assert!(
+        !requests[0].contains(&token) && !mails[0].contains(&token),
+        "the token is stored in plaintext"
+    );
 }
 
 #[test]
@@ -88,7 +108,7 @@ fn a_refused_request_stores_nothing_and_queues_no_mail() {
     // Only user_allowed (or an admin) may ask: not the target, not a third party.
     for caller in [&bob, &carol] {
         assert!(matches!(
-            ask(&mut conn, caller, "alice", "bob", "friend"),
+            ask_sent(&mut conn, caller, "alice", "bob", "friend"),
             Err(BundleError::Forbidden)
         ));
     }
@@ -119,29 +139,19 @@ fn request_fields_are_checked_together_before_the_caller() {
             &mut conn,
             &carol,
             make(Field::Value(0), "https://x.org/#f"),
-            "",
             now()
         )),
         ["user_target", "ttl", "redeem_url"]
     );
     assert_eq!(
-        fields(create(
-            &mut conn,
-            &carol,
-            NewRequest::default(),
-            "https://id.example.org",
-            now()
-        )),
+        fields(create(&mut conn, &carol, NewRequest::default(), now())),
         ["user_target", "user_allowed", "bundle"]
     );
     let mut valid = make(Field::Value(MAX_TTL), "https://app.example.org/accept?x=1");
     valid.user_target = by_email("carol");
     let mut too_long = valid.clone();
     too_long.ttl = Field::Value(MAX_TTL + 1);
-    assert_eq!(
-        fields(create(&mut conn, &alice, too_long, "", now())),
-        ["ttl"]
-    );
+    assert_eq!(fields(create(&mut conn, &alice, too_long, now())), ["ttl"]);
     for bad in [
         "ftp://x.org/",
         "/relative",
@@ -152,7 +162,7 @@ fn request_fields_are_checked_together_before_the_caller() {
         let mut cmd = valid.clone();
         cmd.redeem_url = Field::Value(bad.to_owned());
         assert_eq!(
-            fields(create(&mut conn, &alice, cmd, "", now())),
+            fields(create(&mut conn, &alice, cmd, now())),
             ["redeem_url"],
             "{bad}"
         );
@@ -160,16 +170,16 @@ fn request_fields_are_checked_together_before_the_caller() {
     let mut string_ttl = valid.clone();
     string_ttl.ttl = Field::Invalid(TTL_MESSAGE.to_owned());
     assert_eq!(
-        fields(create(&mut conn, &alice, string_ttl, "", now())),
+        fields(create(&mut conn, &alice, string_ttl, now())),
         ["ttl"]
     );
 
     // The target may be any existing user, visible or not; null/"" mean defaults.
-    let created = create(&mut conn, &alice, valid, "", now()).unwrap();
+    let created = create(&mut conn, &alice, valid, now()).unwrap();
     assert_eq!(created.request.ttl(now()), MAX_TTL);
     let mut defaults = make(Field::Null, "");
     defaults.user_target = by_email("carol");
-    let created = create(&mut conn, &alice, defaults, "", now()).unwrap();
+    let created = create(&mut conn, &alice, defaults, now()).unwrap();
     assert_eq!(created.request.redeem_url, None);
     assert_eq!(created.request.ttl(now()), DEFAULT_TTL);
 }
@@ -182,7 +192,7 @@ fn the_token_works_only_for_the_target() {
     let bob = user(&mut conn, "bob", false);
     let carol = user(&mut conn, "carol", false);
     let root = user(&mut conn, "root", true);
-    let created = ask(&mut conn, &alice, "alice", "bob", "friend").unwrap();
+    let created = ask_sent(&mut conn, &alice, "alice", "bob", "friend").unwrap();
     let token = created.token.as_str();
     let found = by_token(&mut conn, &bob, token, now()).unwrap();
     assert_eq!(found, created.request);
@@ -233,7 +243,7 @@ fn an_expired_token_is_gone_for_the_target() {
     let mut conn = pool.get().unwrap();
     let alice = user(&mut conn, "alice", false);
     let bob = user(&mut conn, "bob", false);
-    let created = ask(&mut conn, &alice, "alice", "bob", "friend").unwrap();
+    let created = ask_sent(&mut conn, &alice, "alice", "bob", "friend").unwrap();
     let token = created.token.as_str();
     let almost = now() + Duration::seconds(DEFAULT_TTL) - Duration::milliseconds(500);
     let request = by_token(&mut conn, &bob, token, almost).unwrap();
@@ -265,7 +275,7 @@ fn a_token_is_redeemed_once() {
     let mut conn = pool.get().unwrap();
     let alice = user(&mut conn, "alice", false);
     let bob = user(&mut conn, "bob", false);
-    let created = ask(&mut conn, &alice, "alice", "bob", "coach").unwrap();
+    let created = ask_sent(&mut conn, &alice, "alice", "bob", "coach").unwrap();
     let token = created.token.as_str();
     let permission = match redeem(&mut conn, &bob, token, now()).unwrap() {
         Granted::Created(p) => p,
@@ -301,7 +311,7 @@ fn redeeming_reuses_an_existing_permission() {
     let alice = user(&mut conn, "alice", false);
     let bob = user(&mut conn, "bob", false);
     let root = user(&mut conn, "root", true);
-    let created = ask(&mut conn, &root, "alice", "bob", "friend").unwrap();
+    let created = ask_sent(&mut conn, &root, "alice", "bob", "friend").unwrap();
     let friend = bundle_id(&mut conn, "friend");
     let existing = permissions::create(
         &mut conn,
@@ -334,8 +344,8 @@ fn deleting_a_request_by_id_stops_its_token_and_its_mail() {
     let mut conn = pool.get().unwrap();
     let alice = user(&mut conn, "alice", false);
     let bob = user(&mut conn, "bob", false);
-    let first = ask(&mut conn, &alice, "alice", "bob", "friend").unwrap();
-    let second = ask(&mut conn, &alice, "alice", "bob", "friend").unwrap();
+    let first = ask_sent(&mut conn, &alice, "alice", "bob", "friend").unwrap();
+    let second = ask_sent(&mut conn, &alice, "alice", "bob", "friend").unwrap();
     assert_ne!(first.token, second.token);
     assert_eq!(mail_rows(&mut conn), 2);
     // Withdrawn by user_allowed; declined by the target.
@@ -378,8 +388,8 @@ fn deleting_users_keeps_or_removes_requests_as_the_schema_says() {
     let bob = user(&mut conn, "bob", false);
     user(&mut conn, "carol", false);
     let root = user(&mut conn, "root", true);
-    let asked_by_admin = ask(&mut conn, &root, "alice", "bob", "friend").unwrap();
-    let for_carol = ask(&mut conn, &root, "alice", "carol", "friend").unwrap();
+    let asked_by_admin = ask_sent(&mut conn, &root, "alice", "bob", "friend").unwrap();
+    let for_carol = ask_sent(&mut conn, &root, "alice", "carol", "friend").unwrap();
     let remove = |conn: &mut DbConn, id: &str| {
         diesel::delete(storage::schema::users::table.filter(storage::schema::users::id.eq(id)))
             .execute(conn)
@@ -418,7 +428,7 @@ fn race_redeems(pool: &storage::Pool) {
     drop(conn);
     for _ in 0..5 {
         let mut conn = pool.get().unwrap();
-        let created = ask(&mut conn, &alice, "alice", "bob", "admin").unwrap();
+        let created = ask_sent(&mut conn, &alice, "alice", "bob", "admin").unwrap();
         drop(conn);
         let barrier = std::sync::Barrier::new(2);
         let outcomes: Vec<Result<Granted, BundleError>> = std::thread::scope(|s| {
