@@ -60,9 +60,9 @@ CREATE INDEX bundle_permission_requests_target ON bundle_permission_requests(use
 -- request and sent by the request handler or, after a failure, by the background sender
 -- (backoff 30 s doubling up to 1 h, failed after 24 h). claimed_until is a node's lease.
 -- request_id ON DELETE CASCADE: a request deleted (withdrawn, declined, or its user
--- deleted) before its e-mail went out must not be mailed any more, since its request
--- is no longer wanted; sent and failed rows go with their request. The body never holds
--- the token: its link line is a placeholder that delivery replaces in memory.
+-- deleted) before its e-mail went out must not be mailed any more: its link could no
+-- longer work. Sent and failed rows go with their request. The body never holds the
+-- token: its link line is a placeholder that delivery replaces in memory.
 CREATE TABLE mail_queue (
     num_id INTEGER PRIMARY KEY AUTOINCREMENT,
     request_id BIGINT REFERENCES bundle_permission_requests(num_id) ON DELETE CASCADE,
