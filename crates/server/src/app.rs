@@ -69,6 +69,8 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         tracing::warn!("TESSERA_PDP_LEVEL=advanced (AuthZForce) is not supported; PDP decisions will answer 501");
     }
     let oauth = settings.oauth()?;
+    let mail_sender = Arc::new(crate::mail::MailSender::from_settings(&settings)?);
+    let mail_url = public_url.clone();
     let state_pool = pool.clone();
     let state = web::Data::new(AppState {
         oauth,
@@ -105,6 +107,11 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot serve on {bound}: {e}"))?
         .run();
         let handle = server.handle();
+        actix_web::rt::spawn(crate::mail::send_queued(
+            purge_pool.clone(),
+            mail_sender,
+            mail_url,
+        ));
         actix_web::rt::spawn(purge_expired_tokens(purge_pool));
         actix_web::rt::spawn(async move {
             stop.await;

@@ -8,6 +8,7 @@ mod http;
 mod import;
 mod keyrock;
 mod kheops;
+mod mail;
 mod ops;
 mod rights_cli;
 mod settings;

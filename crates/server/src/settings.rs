@@ -428,6 +428,9 @@ impl Settings {
     /// checks for flags and environment but the file bypasses.
     pub fn validate(&self) -> Result<(), String> {
         storage::DatabaseUrl::parse(&self.database_url).map_err(|e| e.to_string())?;
+        if let Some(url) = &self.smtp_url {
+            crate::mail::parse_smtp_url(url)?;
+        }
         self.bind_addr()?;
         if !BCRYPT_COSTS.contains(&i64::from(self.bcrypt_cost)) {
             return Err(format!(
