@@ -51,6 +51,18 @@ fn users(s: &Server) -> (String, String) {
     (alice, bob)
 }
 
+/// A server sending from [`FROM`] with `setting` = `value`, alice and bob, and bob's
+/// request to alice queued: the server, alice's and bob's ids and the request's id.
+fn serve_and_queue(db: &TestDb, setting: &str, value: &str) -> (Server, String, String, i64) {
+    let options = Options::default()
+        .env(setting, value)
+        .env("TESSERA_MAIL_FROM", FROM);
+    let s = Server::start_on(db, options);
+    let (alice, bob) = users(&s);
+    let id = queue_request(db, &alice, &bob);
+    (s, alice, bob, id)
+}
+
 fn email_sent(db: &TestDb, alice: &str, id: i64) -> bool {
     requests::get(&mut db.conn(), &caller(db, alice), id)
         .unwrap()
@@ -76,12 +88,7 @@ fn token_of(lines: &[&str], base: &str) -> String {
 fn the_background_sender_delivers_a_queued_request_over_smtp_once() {
     let smtp = SmtpServer::start();
     let db = TestDb::new();
-    let options = Options::default()
-        .env("TESSERA_SMTP_URL", &smtp.url())
-        .env("TESSERA_MAIL_FROM", FROM);
-    let s = Server::start_on(&db, options);
-    let (alice, bob) = users(&s);
-    let id = queue_request(&db, &alice, &bob);
+    let (s, alice, bob, id) = serve_and_queue(&db, "TESSERA_SMTP_URL", &smtp.url());
 
     let got = smtp.wait_for(1);
     let mail = &got[0];
@@ -170,12 +177,7 @@ fn without_an_smtp_server_the_message_is_a_whole_eml_file_in_the_outbox() {
     let db = TestDb::new();
     let outbox =
         std::env::temp_dir().join(format!("tessera_outbox_{}", uuid::Uuid::new_v4().simple()));
-    let options = Options::default()
-        .env("TESSERA_OUTBOX_DIR", &outbox.to_string_lossy())
-        .env("TESSERA_MAIL_FROM", FROM);
-    let s = Server::start_on(&db, options);
-    let (alice, bob) = users(&s);
-    let id = queue_request(&db, &alice, &bob);
+    let (_s, alice, _, id) = serve_and_queue(&db, "TESSERA_OUTBOX_DIR", &outbox.to_string_lossy());
     let deadline = Instant::now() + Duration::from_secs(20);
     let files = loop {
         let names: Vec<String> = std::fs::read_dir(&outbox)
