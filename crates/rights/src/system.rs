@@ -128,19 +128,11 @@ pub fn holds(effective: &RightsSpec, right: &str) -> bool {
         || (right == PRESET_MANAGER && effective.0.keys().any(|k| canonical(k) == PRESET_MANAGER))
 }
 
-/// Gives a user `system.root` on top of its own rights, one version up (the operator's
-/// recovery path). Nothing changes when it holds root already.
-pub fn grant_root(conn: &mut DbConn, user_id: &str) -> Result<(), SystemRightsError> {
-    add_root(conn, user_id, 1)
-}
-
 /// Makes a user created in the same transaction hold `system.root` from its creation:
 /// the bootstrap admin (§9). Its `_version` stays 1.
+/// (The operator's way to give root later is `holders::operator_change`, which counts a
+/// version.)
 pub fn create_as_root(conn: &mut DbConn, user_id: &str) -> Result<(), SystemRightsError> {
-    add_root(conn, user_id, 0)
-}
-
-fn add_root(conn: &mut DbConn, user_id: &str, bump: i64) -> Result<(), SystemRightsError> {
     let stored = user_rights(conn, user_id)?;
     if stored.rights.0.contains_key(ROOT) {
         return Ok(());
@@ -148,10 +140,7 @@ fn add_root(conn: &mut DbConn, user_id: &str, bump: i64) -> Result<(), SystemRig
     let mut rights = stored.rights.0;
     rights.insert(ROOT.to_owned(), Given::Map(BTreeMap::new()));
     diesel::update(users::table.filter(users::id.eq(user_id)))
-        .set((
-            users::system_rights.eq(RightsSpec(rights).to_stored()),
-            users::rights_version.eq(stored.version + bump),
-        ))
+        .set(users::system_rights.eq(RightsSpec(rights).to_stored()))
         .execute(conn)?;
     Ok(())
 }

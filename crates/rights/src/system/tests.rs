@@ -148,19 +148,6 @@ fn checks_pass_on_the_right_on_root_and_on_the_alias() {
 }
 
 #[test]
-fn granting_root_adds_it_once_and_counts_a_version() {
-    let pool = store();
-    let mut conn = pool.get().unwrap();
-    user(&mut conn, "admin");
-    set_user_rights(&mut conn, "admin", r#"{"system.search":{}}"#);
-    grant_root(&mut conn, "admin").unwrap();
-    grant_root(&mut conn, "admin").unwrap();
-    let stored = user_rights(&mut conn, "admin").unwrap();
-    assert_eq!(names(&stored.rights), [ROOT, "system.search"]);
-    assert_eq!(stored.version, 2);
-}
-
-#[test]
 fn a_stored_set_that_does_not_read_is_an_error_not_an_empty_set() {
     let pool = store();
     let mut conn = pool.get().unwrap();
