@@ -24,6 +24,7 @@ pub use serde_json::json;
 pub mod authorize;
 pub mod browser;
 pub mod easydb;
+pub mod hexoskin;
 pub mod import;
 pub mod keyrock;
 pub mod kheops;
