@@ -183,11 +183,11 @@ pub const CLAIM_BATCH: i64 = 100;
 /// The longest `last_error` kept, in characters.
 const ERROR_MAX_CHARS: usize = 1000;
 
-/// The wait after `failures` failed attempts (at least 1): 30 s, 60 s, 120 s, ... capped at
-/// one hour.
-pub fn backoff(failures: i32) -> Duration {
+/// The wait after `failures` failed attempts (at least 1): `first` (30 s in service), then
+/// doubling (60 s, 120 s, ...), capped at one hour.
+pub fn backoff(failures: i32, first: Duration) -> Duration {
     let doublings = failures.saturating_sub(1).clamp(0, 16) as u32;
-    let wait = FIRST_BACKOFF * 2_i32.pow(doublings);
+    let wait = first * 2_i32.pow(doublings);
     wait.min(MAX_BACKOFF)
 }
 
@@ -404,13 +404,14 @@ pub enum Retry {
 }
 
 /// Records a failed attempt: one more failure, the error kept, the lease released; due
-/// again after [`backoff`] (never later than the end of the retry window, so the last
+/// again after [`backoff`] from `first_backoff` (never later than the end of the retry window, so the last
 /// attempt happens at its end), or marked failed once the window has passed.
 pub fn mark_failed_attempt(
     conn: &mut DbConn,
     id: i64,
     error: &str,
     now: OffsetDateTime,
+    first_backoff: Duration,
 ) -> Result<Retry, BundleError> {
     let error: String = error.chars().take(ERROR_MAX_CHARS).collect();
     write_tx(conn, |conn| {
@@ -438,7 +439,7 @@ pub fn mark_failed_attempt(
                 .execute(conn)?;
             return Ok(Retry::GaveUp);
         }
-        let next = (now + backoff(failures)).min(deadline);
+        let next = (now + backoff(failures, first_backoff)).min(deadline);
         diesel::update(target)
             .set((
                 mail_queue::attempts.eq(failures),
@@ -557,6 +558,15 @@ fn mint(
     })
 }
 
+/// How a node delivers: its [`Mailer`], the public URL the default link is under, and the
+/// wait after a first failed attempt ([`FIRST_BACKOFF`] in service; tests shorten it).
+#[derive(Clone, Copy)]
+pub struct Courier<'a> {
+    pub mailer: &'a dyn Mailer,
+    pub public_url: &'a str,
+    pub first_backoff: Duration,
+}
+
 /// One attempt at a claimed message. Unless its request is gone, redeemed or expired (then
 /// the message is settled and not sent), it mints a fresh token, commits the token's digest
 /// on the request (replacing the previous attempt's: at most one token works at any time),
@@ -569,22 +579,27 @@ fn mint(
 /// (up to the SMTP timeout).
 pub fn deliver(
     conn: &mut DbConn,
-    mailer: &dyn Mailer,
+    courier: &Courier<'_>,
     message: &QueuedMessage,
-    public_url: &str,
     now: impl Fn() -> OffsetDateTime,
 ) -> Result<Delivery, BundleError> {
-    let outgoing = match mint(conn, message, public_url, now())? {
+    let outgoing = match mint(conn, message, courier.public_url, now())? {
         Minted::Send(outgoing) => outgoing,
         Minted::Stop(delivery) => return Ok(delivery),
     };
-    match mailer.send(&outgoing) {
+    match courier.mailer.send(&outgoing) {
         Ok(()) => {
             mark_sent(conn, message.id, now())?;
             Ok(Delivery::Sent)
         }
         Err(error) => {
-            let retry = mark_failed_attempt(conn, message.id, &error.to_string(), now())?;
+            let retry = mark_failed_attempt(
+                conn,
+                message.id,
+                &error.to_string(),
+                now(),
+                courier.first_backoff,
+            )?;
             Ok(Delivery::Failed { error, retry })
         }
     }

@@ -117,6 +117,15 @@ pub(crate) fn token_in(body: &str) -> String {
     panic!("no link in the body")
 }
 
+/// Delivers with `mailer` under [`PUBLIC_URL`] and the service's backoff.
+pub(crate) fn courier(mailer: &dyn crate::mail::Mailer) -> crate::mail::Courier<'_> {
+    crate::mail::Courier {
+        mailer,
+        public_url: PUBLIC_URL,
+        first_backoff: crate::mail::FIRST_BACKOFF,
+    }
+}
+
 /// The first delivery attempt of a new request's message, which succeeds: the token the
 /// e-mail carries.
 pub(crate) fn send(conn: &mut DbConn, created: &crate::requests::CreatedRequest) -> String {
@@ -125,7 +134,7 @@ pub(crate) fn send(conn: &mut DbConn, created: &crate::requests::CreatedRequest)
         .unwrap()
         .expect("the message is claimable");
     assert_eq!(
-        crate::mail::deliver(conn, &mailer, &claimed, PUBLIC_URL, now).unwrap(),
+        crate::mail::deliver(conn, &courier(&mailer), &claimed, now).unwrap(),
         crate::mail::Delivery::Sent
     );
     mailer.last_token()

@@ -12,7 +12,7 @@ use auth_core::password::PasswordHasher;
 
 use crate::settings::Settings;
 use crate::telemetry::Metrics;
-use crate::{bootstrap, easydb, http, keyrock, kheops, ops, telemetry};
+use crate::{bootstrap, easydb, hexoskin, http, keyrock, kheops, ops, telemetry};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -31,6 +31,8 @@ pub struct AppState {
     pub token_info: keyrock_idm::oauth::cache::TokenInfoCache,
     /// The RS256 server key, read or created on first use (keyrock.md 5.7).
     pub server_key: auth_core::server_key::KeyCache,
+    /// The Hexoskin request e-mail's sender (SMTP or the outbox).
+    pub mail: Arc<crate::mail::MailSender>,
 }
 
 pub type State = web::Data<AppState>;
@@ -69,8 +71,10 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         tracing::warn!("TESSERA_PDP_LEVEL=advanced (AuthZForce) is not supported; PDP decisions will answer 501");
     }
     let oauth = settings.oauth()?;
-    let mail_sender = Arc::new(crate::mail::MailSender::from_settings(&settings)?);
-    let mail_url = public_url.clone();
+    let mail = Arc::new(crate::mail::MailSender::from_settings(
+        &settings,
+        &public_url,
+    )?);
     let state_pool = pool.clone();
     let state = web::Data::new(AppState {
         oauth,
@@ -83,6 +87,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         started: Instant::now(),
         public_url,
         server_key: Default::default(),
+        mail: mail.clone(),
     });
     tracing::info!(address = %bound, backend = ?url.backend(), workers, "tessera listening on http://{bound}");
     let purge_pool = state_pool;
@@ -107,11 +112,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot serve on {bound}: {e}"))?
         .run();
         let handle = server.handle();
-        actix_web::rt::spawn(crate::mail::send_queued(
-            purge_pool.clone(),
-            mail_sender,
-            mail_url,
-        ));
+        actix_web::rt::spawn(crate::mail::send_queued(purge_pool.clone(), mail));
         actix_web::rt::spawn(purge_expired_tokens(purge_pool));
         actix_web::rt::spawn(async move {
             stop.await;
@@ -184,8 +185,10 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     keyrock::configure(cfg);
-    // Before KHEOPS, whose `/api` mount would otherwise take every `/api/v1/...` path.
+    // Before KHEOPS, whose `/api` mount would otherwise take every `/api/v1/...` path and
+    // every Hexoskin resource.
     easydb::configure(cfg);
+    hexoskin::configure(cfg);
     kheops::configure(cfg);
     #[cfg(debug_assertions)]
     crate::test_hooks::configure(cfg);
@@ -199,6 +202,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn path_not_found(path: &str) -> HttpResponse {
     if easydb::serves(path) {
         http::error::not_found::<easydb::EasydbApiError>()
+    } else if hexoskin::serves(path) {
+        http::error::not_found::<hexoskin::HexoskinApiError>()
     } else if kheops::serves(path) {
         http::error::not_found::<kheops::KheopsApiError>()
     } else if keyrock::serves(path) {

@@ -68,14 +68,16 @@ enum Channel {
     Outbox(PathBuf),
 }
 
-/// Sends the domain's messages from `TESSERA_MAIL_FROM`.
+/// Sends the domain's messages from `TESSERA_MAIL_FROM`, with links under the public URL.
 pub struct MailSender {
     from: Mailbox,
     channel: Channel,
+    public_url: String,
+    first_backoff: time::Duration,
 }
 
 impl MailSender {
-    pub fn from_settings(settings: &Settings) -> Result<MailSender, String> {
+    pub fn from_settings(settings: &Settings, public_url: &str) -> Result<MailSender, String> {
         let from: Mailbox = settings.mail_from.parse().map_err(|e| {
             format!(
                 "TESSERA_MAIL_FROM {:?} is not an address: {e}",
@@ -100,7 +102,37 @@ impl MailSender {
                 ))
             }
         };
-        Ok(MailSender { from, channel })
+        Ok(MailSender {
+            from,
+            channel,
+            public_url: public_url.to_owned(),
+            first_backoff: time::Duration::seconds(i64::from(settings.mail_first_retry_secs)),
+        })
+    }
+
+    /// How this node delivers: this sender, the links' base, the first backoff.
+    pub fn courier(&self) -> mail::Courier<'_> {
+        mail::Courier {
+            mailer: self,
+            public_url: &self.public_url,
+            first_backoff: self.first_backoff,
+        }
+    }
+
+    /// The first attempt at a new request's message, right after it was stored (§3): claims
+    /// it (unless another node already did) and makes one attempt. Runs on a blocking
+    /// thread: it waits for SMTP (at most [`SMTP_TIMEOUT`]).
+    pub fn first_attempt(
+        &self,
+        conn: &mut storage::DbConn,
+        message_id: i64,
+    ) -> Result<(), bundle_permissions::BundleError> {
+        let Some(message) = mail::claim(conn, message_id, OffsetDateTime::now_utc(), LEASE)? else {
+            return Ok(());
+        };
+        let delivery = mail::deliver(conn, &self.courier(), &message, OffsetDateTime::now_utc)?;
+        log_delivery(&message, &delivery);
+        Ok(())
     }
 
     fn message(&self, outgoing: &OutgoingMessage) -> Result<Message, MailError> {
@@ -153,15 +185,11 @@ fn write_eml(dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// The background sender: every [`POLL_INTERVAL`], claims the due messages of the queue
 /// (one node at a time per message) and makes one attempt at each. Runs until the server
 /// stops; queued messages survive a restart, since the queue is in the database.
-pub async fn send_queued(
-    pool: storage::Pool,
-    sender: std::sync::Arc<MailSender>,
-    public_url: String,
-) {
+pub async fn send_queued(pool: storage::Pool, sender: std::sync::Arc<MailSender>) {
     let mut interval = actix_web::rt::time::interval(POLL_INTERVAL);
     loop {
         interval.tick().await;
-        let (pool, sender, public_url) = (pool.clone(), sender.clone(), public_url.clone());
+        let (pool, sender) = (pool.clone(), sender.clone());
         let outcome = crate::db::blocking(move || -> Result<(), storage::StorageError> {
             let mut conn = pool.get()?;
             let due = mail::claim_due(&mut conn, OffsetDateTime::now_utc(), LEASE)
@@ -169,13 +197,12 @@ pub async fn send_queued(
             for message in due {
                 let delivery = mail::deliver(
                     &mut conn,
-                    sender.as_ref(),
+                    &sender.courier(),
                     &message,
-                    &public_url,
                     OffsetDateTime::now_utc,
                 )
                 .map_err(|e| storage::StorageError::Other(e.to_string()))?;
-                log_delivery(message.id, &delivery);
+                log_delivery(&message, &delivery);
             }
             Ok(())
         })
@@ -187,21 +214,24 @@ pub async fn send_queued(
 }
 
 /// One log line per attempt; never the message body (it carries the token).
-pub fn log_delivery(id: i64, delivery: &Delivery) {
+pub fn log_delivery(message: &mail::QueuedMessage, delivery: &Delivery) {
+    let (id, request) = (message.id, message.request_id);
     match delivery {
-        Delivery::Sent => tracing::info!(message = id, "queued e-mail sent"),
+        Delivery::Sent => tracing::info!(mail = id, request, "queued e-mail sent"),
         Delivery::Failed { error, retry } => match retry {
             Retry::At(at) => {
-                tracing::warn!(message = id, error = %error, retry_at = %at, "e-mail not sent; it will be retried")
+                tracing::warn!(mail = id, request, error = %error, retry_at = %at, "e-mail not sent; it will be retried")
             }
             Retry::GaveUp => {
-                tracing::error!(message = id, error = %error, "e-mail not sent within 24 hours; given up")
+                tracing::error!(mail = id, request, error = %error, "e-mail not sent within 24 hours; given up")
             }
             Retry::Settled => {
-                tracing::info!(message = id, error = %error, "e-mail attempt failed; the message is settled")
+                tracing::info!(mail = id, request, error = %error, "e-mail attempt failed; the message is settled")
             }
         },
-        Delivery::NotSent(reason) => tracing::info!(message = id, reason, "queued e-mail not sent"),
+        Delivery::NotSent(reason) => {
+            tracing::info!(mail = id, request, reason, "queued e-mail not sent")
+        }
     }
 }
 

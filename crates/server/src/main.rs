@@ -4,6 +4,7 @@ mod app;
 mod bootstrap;
 mod db;
 mod easydb;
+mod hexoskin;
 mod http;
 mod import;
 mod keyrock;

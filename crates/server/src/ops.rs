@@ -215,6 +215,8 @@ impl utoipa::Modify for SecuritySchemes {
         (name = "operations", description = "Always-on endpoints (operations.md)"),
         (name = "keyrock", description = "FIWARE Keyrock IdM API v1 (also served at /v3)"),
         (name = "kheops", description = "KHEOPS albums and capability tokens (also served under /api)"),
+        (name = "easydb", description = "easydb sessions, rights catalog, presets and system rights"),
+        (name = "hexoskin", description = "Hexoskin users, bundles, bundle permissions and e-mailed permission requests (a request path without its final slash is served the same)"),
     )
 )]
 struct ApiDoc;
@@ -268,6 +270,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     add_table(&mut doc, &crate::keyrock::discovery::routes(), "", &[]);
     add_table(&mut doc, &crate::kheops::routes(), "", &[("/api", "_api")]);
     add_table(&mut doc, &crate::easydb::routes(), "", &[]);
+    add_table(&mut doc, &crate::hexoskin::routes(), "", &[]);
     utoipa::Modify::modify(&SecuritySchemes, &mut doc);
     doc
 }

@@ -199,6 +199,11 @@ pub struct Settings {
         default_value = "./tessera-data/outbox"
     )]
     pub outbox_dir: PathBuf,
+    /// Seconds before the first retry of an e-mail that could not be sent; the wait doubles
+    /// after each further failure, up to an hour (tests shorten it)
+    #[arg(long, global = true, env = "TESSERA_MAIL_FIRST_RETRY_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub mail_first_retry_secs: u32,
     /// Log filter (tracing EnvFilter syntax)
     #[arg(long, global = true, env = "TESSERA_LOG", default_value = "info")]
     pub log: String,

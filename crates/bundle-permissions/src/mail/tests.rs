@@ -1,7 +1,7 @@
 use storage::schema::{bundle_permission_requests, mail_queue};
 
 use crate::requests::{self, CreatedRequest};
-use crate::test_support::{ask, now, store, token_in, user, Capturing, PUBLIC_URL};
+use crate::test_support::{ask, courier, now, store, token_in, user, Capturing, PUBLIC_URL};
 
 use super::*;
 
@@ -107,7 +107,7 @@ fn the_body_says_everything_in_order() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        deliver(&mut conn, &mailer, &claimed, PUBLIC_URL, now).unwrap(),
+        deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap(),
         Delivery::Sent
     );
     let token = mailer.last_token();
@@ -165,7 +165,7 @@ fn a_redeem_url_is_linked_with_the_token() {
     let claimed = claim(&mut conn, created.message_id, now(), Duration::seconds(60))
         .unwrap()
         .unwrap();
-    deliver(&mut conn, &mailer, &claimed, PUBLIC_URL, now).unwrap();
+    deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap();
     let body = mailer.sent.borrow()[0].body.clone();
     let token = token_in(&body);
     let link = format!("https://app.example.org/accept?lang=de&token={token}");
@@ -175,9 +175,12 @@ fn a_redeem_url_is_linked_with_the_token() {
 
 #[test]
 fn backoff_doubles_from_thirty_seconds_up_to_an_hour() {
-    let waits: Vec<i64> = (1..=9).map(|n| backoff(n).whole_seconds()).collect();
+    let waits: Vec<i64> = (1..=9)
+        .map(|n| backoff(n, FIRST_BACKOFF).whole_seconds())
+        .collect();
     assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
-    assert_eq!(backoff(1000).whole_seconds(), 3600);
+    assert_eq!(backoff(1000, FIRST_BACKOFF).whole_seconds(), 3600);
+    assert_eq!(backoff(3, Duration::seconds(1)).whole_seconds(), 4);
 }
 
 fn email_sent(conn: &mut DbConn) -> bool {
@@ -209,7 +212,14 @@ fn the_queue_claims_leases_backs_off_and_marks_sent() {
 
     // It fails: due again 30 s later, then 60 s after the second failure.
     assert_eq!(
-        mark_failed_attempt(&mut conn, claimed.id, "connection refused", t0).unwrap(),
+        mark_failed_attempt(
+            &mut conn,
+            claimed.id,
+            "connection refused",
+            t0,
+            FIRST_BACKOFF
+        )
+        .unwrap(),
         Retry::At(t0 + Duration::seconds(30))
     );
     assert!(claim_due(&mut conn, t0 + Duration::seconds(29), lease)
@@ -223,7 +233,7 @@ fn the_queue_claims_leases_backs_off_and_marks_sent() {
     // A lease that ran out (a node died) lets another node claim it.
     assert_eq!(claim_due(&mut conn, t1 + lease, lease).unwrap().len(), 1);
     assert_eq!(
-        mark_failed_attempt(&mut conn, claimed.id, "timeout", t1).unwrap(),
+        mark_failed_attempt(&mut conn, claimed.id, "timeout", t1, FIRST_BACKOFF).unwrap(),
         Retry::At(t1 + Duration::seconds(60))
     );
     let last_error: Option<String> = mail_queue::table
@@ -245,7 +255,7 @@ fn the_queue_claims_leases_backs_off_and_marks_sent() {
         .unwrap()
         .is_empty());
     assert_eq!(
-        mark_failed_attempt(&mut conn, due[0].id, "late", t2).unwrap(),
+        mark_failed_attempt(&mut conn, due[0].id, "late", t2, FIRST_BACKOFF).unwrap(),
         Retry::Settled
     );
     let bob = crate::test_support::user_caller(&mut conn, "bob");
@@ -262,7 +272,7 @@ fn a_message_is_given_up_after_a_day() {
     // The wait never goes past the end of the retry window.
     let late = now() + RETRY_WINDOW - Duration::seconds(10);
     assert_eq!(
-        mark_failed_attempt(&mut conn, id, "down", late).unwrap(),
+        mark_failed_attempt(&mut conn, id, "down", late, FIRST_BACKOFF).unwrap(),
         Retry::At(now() + RETRY_WINDOW)
     );
     let end = now() + RETRY_WINDOW;
@@ -273,7 +283,7 @@ fn a_message_is_given_up_after_a_day() {
         1
     );
     assert_eq!(
-        mark_failed_attempt(&mut conn, id, "down", end).unwrap(),
+        mark_failed_attempt(&mut conn, id, "down", end, FIRST_BACKOFF).unwrap(),
         Retry::GaveUp
     );
     let (failed_at, attempts, body): (Option<PrimitiveDateTime>, i32, String) = mail_queue::table
@@ -342,7 +352,7 @@ fn deliver_sends_once_and_records_the_outcome() {
     let claimed = claim(&mut conn, created.message_id, now(), lease)
         .unwrap()
         .unwrap();
-    match deliver(&mut conn, &mailer, &claimed, PUBLIC_URL, now).unwrap() {
+    match deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap() {
         Delivery::Failed { error, retry } => {
             assert_eq!(error, MailError::Delivery("smtp down".to_owned()));
             assert_eq!(retry, Retry::At(now() + FIRST_BACKOFF));
@@ -355,7 +365,7 @@ fn deliver_sends_once_and_records_the_outcome() {
     let later = now() + FIRST_BACKOFF;
     for message in claim_due(&mut conn, later, lease).unwrap() {
         assert_eq!(
-            deliver(&mut conn, &mailer, &message, PUBLIC_URL, || later).unwrap(),
+            deliver(&mut conn, &courier(&mailer), &message, || later).unwrap(),
             Delivery::Sent
         );
     }
@@ -395,7 +405,7 @@ fn a_lost_answer_leaves_only_the_retry_link_working() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        deliver(&mut conn, &mailer, &claimed, PUBLIC_URL, now).unwrap(),
+        deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap(),
         Delivery::Sent
     );
     let first = mailer.last_token();
@@ -407,7 +417,7 @@ fn a_lost_answer_leaves_only_the_retry_link_working() {
     let again = claim(&mut conn, created.message_id, now(), lease)
         .unwrap()
         .unwrap();
-    deliver(&mut conn, &mailer, &again, PUBLIC_URL, now).unwrap();
+    deliver(&mut conn, &courier(&mailer), &again, now).unwrap();
     let second = mailer.last_token();
     assert_ne!(first, second);
     assert!(matches!(
@@ -432,7 +442,7 @@ fn a_message_for_an_expired_or_redeemed_request_is_not_sent() {
     let claimed = claim(&mut conn, created.message_id, now(), lease)
         .unwrap()
         .unwrap();
-    deliver(&mut conn, &mailer, &claimed, PUBLIC_URL, now).unwrap();
+    deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap();
     let minted = digest(&mut conn);
     mailer.fail.set(false);
     // The retry comes after the request expired (a long outage with a short ttl).
@@ -440,7 +450,7 @@ fn a_message_for_an_expired_or_redeemed_request_is_not_sent() {
     let due = claim_due(&mut conn, expired, lease).unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(
-        deliver(&mut conn, &mailer, &due[0], PUBLIC_URL, || expired).unwrap(),
+        deliver(&mut conn, &courier(&mailer), &due[0], || expired).unwrap(),
         Delivery::NotSent(REQUEST_EXPIRED)
     );
     assert!(mailer.sent.borrow().is_empty());
@@ -469,7 +479,7 @@ fn a_message_for_an_expired_or_redeemed_request_is_not_sent() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        deliver(&mut conn, &mailer, &claimed, PUBLIC_URL, now).unwrap(),
+        deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap(),
         Delivery::NotSent(REQUEST_REDEEMED)
     );
     assert!(mailer.sent.borrow().is_empty());
@@ -495,11 +505,11 @@ fn no_token_reaches_the_database_file() {
     let claimed = claim(&mut conn, created.message_id, now(), lease)
         .unwrap()
         .unwrap();
-    deliver(&mut conn, &mailer, &claimed, PUBLIC_URL, now).unwrap();
+    deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap();
     mailer.fail.set(false);
     let later = now() + FIRST_BACKOFF;
     let due = claim_due(&mut conn, later, lease).unwrap();
-    deliver(&mut conn, &mailer, &due[0], PUBLIC_URL, || later).unwrap();
+    deliver(&mut conn, &courier(&mailer), &due[0], || later).unwrap();
     let token = mailer.last_token();
     let bob = crate::test_support::user_caller(&mut conn, "bob");
     assert!(requests::by_token(&mut conn, &bob, &token, later).is_ok());
@@ -550,7 +560,7 @@ fn the_queue_skips_locked_messages_on_postgres() {
     assert!(claim_due(&mut other, now(), lease).unwrap().is_empty());
     let mailer = Capturing::default();
     assert_eq!(
-        deliver(&mut conn, &mailer, &due[0], PUBLIC_URL, now).unwrap(),
+        deliver(&mut conn, &courier(&mailer), &due[0], now).unwrap(),
         Delivery::Sent
     );
     assert!(email_sent(&mut conn));

@@ -209,7 +209,13 @@ where
     // before the routes that follow it (an unmatched path under it falls to the App's 404).
     let mut resources: Vec<(String, Option<Res<E>>)> = Vec::new();
     for route in table {
+        // Every request path reaches the router with its trailing slash trimmed (the App's
+        // `NormalizePath`), so a documented canonical `/api/user/` is served at `/api/user`.
         let path = mounted(&route.path, from, "");
+        let path = match path.strip_suffix('/') {
+            Some(trimmed) if !trimmed.is_empty() => trimmed.to_owned(),
+            _ => path,
+        };
         let index = match resources.iter().position(|(p, _)| *p == path) {
             Some(i) => i,
             None => {
