@@ -83,6 +83,21 @@ pub fn kheops_operations(server: &Server) -> Vec<Operation> {
 }
 
 /// Whether a path belongs to the KHEOPS family, at the root or under `/api`.
+/// Whether a path is the Hexoskin family's (hexoskin-bundles.md 1.1): `/api/<resource>/...`.
+pub fn is_hexoskin_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/") else {
+        return false;
+    };
+    [
+        "user",
+        "account",
+        "bundle",
+        "bundle_permission",
+        "bundle_permission_request",
+    ]
+    .contains(&rest.split('/').next().unwrap_or(""))
+}
+
 pub fn is_kheops_path(path: &str) -> bool {
     let rest = path.strip_prefix("/api").unwrap_or(path);
     ["/capabilities", "/albums", "/token/introspect"]

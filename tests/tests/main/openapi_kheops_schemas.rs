@@ -1,12 +1,14 @@
 //! The response schemas of `/openapi.json` outside `/v1` and `/v3`: the KHEOPS family (at
-//! the root and under `/api`) and the always-on endpoints. Every documented answer with a
+//! the root and under `/api`), the Hexoskin family and the always-on endpoints. Every documented answer with a
 //! JSON body names a schema of the document, every KHEOPS error is the KHEOPS envelope, and
 //! real answers of every route match the schema documented for their status.
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use tessera_tests::routes::{is_kheops_path, kheops_operations, operations, Operation};
+use tessera_tests::routes::{
+    is_hexoskin_path, is_kheops_path, kheops_operations, operations, Operation,
+};
 use tessera_tests::schema::{essence, Doc};
 use tessera_tests::{Resp, Server, TestDb, World};
 
@@ -48,8 +50,10 @@ fn every_answer_outside_v1_and_v3_has_a_schema_of_the_document() {
         .collect();
     let kheops = ops.iter().filter(|op| is_kheops_path(&op.path)).count();
     assert_eq!(kheops, 2 * 15, "15 KHEOPS operations at two mounts");
+    let hexoskin = ops.iter().filter(|op| is_hexoskin_path(&op.path)).count();
+    assert_eq!(hexoskin, 15, "15 Hexoskin operations");
     assert_eq!(
-        ops.len() - kheops,
+        ops.len() - kheops - hexoskin,
         19,
         "health, ready, version, metrics, openapi.json, Keyrock's five discovery routes, \
          /user, the three /oauth2 token routes and the five routes of the browser flow"

@@ -227,6 +227,21 @@ fn served_routes() -> BTreeSet<(String, String)> {
             ("get", "/group/{id}"),
         ],
     );
+    // The Hexoskin family (hexoskin-bundles.md 1.5), documented with its final slash.
+    add(
+        &["/api"],
+        &[
+            ("get", "/user/"),
+            ("get", "/user/{id}/"),
+            ("get", "/account/"),
+            ("get post", "/bundle/"),
+            ("get", "/bundle/{id}/"),
+            ("get post", "/bundle_permission/"),
+            ("get delete", "/bundle_permission/{id}/"),
+            ("get post", "/bundle_permission_request/"),
+            ("get put delete", "/bundle_permission_request/{key}/"),
+        ],
+    );
     // Keyrock's discovery and keys, at the root (keyrock.md 5.7).
     let idm_app = "/idm/applications/{application_id}";
     add(

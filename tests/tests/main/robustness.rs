@@ -14,7 +14,7 @@ use serde_json::Value;
 use storage::schema::{oauth_clients, users};
 use tessera_tests::keyrock::INVALID_LOGIN;
 use tessera_tests::kheops::{FORM, USER_UNKNOWN};
-use tessera_tests::routes::{is_kheops_path, operations};
+use tessera_tests::routes::{is_hexoskin_path, is_kheops_path, operations};
 use tessera_tests::{count, json, Options, Server, ADMIN_EMAIL, ADMIN_PASSWORD, PANIC_MARK};
 
 // ---------------------------------------------------------------------------------------
@@ -454,6 +454,13 @@ fn every_405_names_the_allowed_methods() {
                 "Invalid request: method must be POST"
             );
             assert_eq!(resp.header("cache-control").as_deref(), Some("no-store"));
+        } else if is_hexoskin_path(&path) {
+            // Hexoskin's envelope (hexoskin-bundles.md 1.7).
+            assert_eq!(
+                resp.json(),
+                json!({"error": "method not allowed"}),
+                "{path}"
+            );
         } else if path == "/user" {
             // /user answers bare strings (keyrock.md 6).
             assert_eq!(resp.json(), "Method not allowed", "{path}");
@@ -533,7 +540,7 @@ fn every_openapi_operation_has_its_own_descriptive_id() {
             && id
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            && ["ops_", "keyrock_", "kheops_", "easydb_"]
+            && ["ops_", "keyrock_", "kheops_", "easydb_", "hexoskin_"]
                 .iter()
                 .any(|p| id.starts_with(p));
         assert!(shape_ok, "{}: {id}", op.name());

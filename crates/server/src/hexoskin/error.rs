@@ -2,8 +2,6 @@
 //! `{"error": "<message>"}`; a field validation failure adds the resource's object of field
 //! messages; every 401 carries `WWW-Authenticate: Bearer realm="tessera"`.
 
-use std::collections::BTreeMap;
-
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use bundle_permissions::{BundleError, FieldError};
@@ -44,30 +42,71 @@ impl From<StorageError> for HexoskinApiError {
 }
 
 /// The error body (§1.7): `error`, and for a field validation failure the resource's
-/// object mapping each field to its messages.
+/// object mapping each offending field to its messages.
 #[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HexoskinErrorBody {
     pub error: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bundle: Option<FieldMessages>,
+    pub bundle: Option<BundleFieldErrors>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bundle_permission: Option<FieldMessages>,
+    pub bundle_permission: Option<BundlePermissionFieldErrors>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bundle_permission_request: Option<FieldMessages>,
+    pub bundle_permission_request: Option<BundlePermissionRequestFieldErrors>,
 }
 
-/// Each offending field and its messages.
-pub type FieldMessages = BTreeMap<String, Vec<String>>;
+/// Declares the field-error object of a resource: one optional list of messages per input
+/// field, filled from the domain's field errors (which name exactly these fields).
+macro_rules! field_errors {
+    ($name:ident { $($field:ident),+ }) => {
+        /// The messages of each offending input field.
+        #[derive(Debug, Default, Serialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $(
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<Vec<String>>,
+            )+
+        }
 
-fn field_messages(errors: &[FieldError]) -> FieldMessages {
-    let mut map = FieldMessages::new();
-    for e in errors {
-        map.entry(e.field.to_owned())
-            .or_default()
-            .push(e.message.clone());
-    }
-    map
+        impl $name {
+            fn from_errors(errors: &[FieldError]) -> Self {
+                let mut out = $name::default();
+                for e in errors {
+                    let slot = match e.field {
+                        $(stringify!($field) => &mut out.$field,)+
+                        other => {
+                            // The domain names only the resource's input fields.
+                            tracing::error!(field = other, "a field error on an unknown field");
+                            continue;
+                        }
+                    };
+                    slot.get_or_insert_with(Vec::new).push(e.message.clone());
+                }
+                out
+            }
+        }
+    };
 }
+
+field_errors!(BundleFieldErrors {
+    name,
+    description,
+    permissions
+});
+field_errors!(BundlePermissionFieldErrors {
+    bundle,
+    user_allowed,
+    user_target,
+    name
+});
+field_errors!(BundlePermissionRequestFieldErrors {
+    user_target,
+    user_allowed,
+    bundle,
+    ttl,
+    redeem_url
+});
 
 fn status_and_message(e: &HexoskinApiError) -> (StatusCode, &'static str) {
     use HexoskinApiError as E;
@@ -125,11 +164,15 @@ impl ErrorFormat for HexoskinApiError {
             ..Default::default()
         };
         if let HexoskinApiError::Domain(resource, BundleError::Invalid(errors)) = self {
-            let fields = Some(field_messages(errors));
             match resource {
-                Resource::Bundle => body.bundle = fields,
-                Resource::BundlePermission => body.bundle_permission = fields,
-                Resource::BundlePermissionRequest => body.bundle_permission_request = fields,
+                Resource::Bundle => body.bundle = Some(BundleFieldErrors::from_errors(errors)),
+                Resource::BundlePermission => {
+                    body.bundle_permission = Some(BundlePermissionFieldErrors::from_errors(errors))
+                }
+                Resource::BundlePermissionRequest => {
+                    body.bundle_permission_request =
+                        Some(BundlePermissionRequestFieldErrors::from_errors(errors))
+                }
                 // Users and the account take no input.
                 Resource::User | Resource::Account => {}
             }

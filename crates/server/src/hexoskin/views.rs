@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 /// A user (§2.1).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HexoskinUser {
     pub id: i64,
     pub username: String,
@@ -37,6 +38,7 @@ pub fn user(u: &UserObject) -> HexoskinUser {
 
 /// The caller's account (§2.2): the user fields and the admin flag.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HexoskinAccount {
     pub id: i64,
     pub username: String,
@@ -63,6 +65,7 @@ pub fn account(a: &Account) -> HexoskinAccount {
 
 /// A bundle (§2.3).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HexoskinBundle {
     pub id: i64,
     pub name: String,
@@ -94,6 +97,7 @@ pub fn bundle_uri(id: i64) -> String {
 
 /// A bundle permission (§2.4).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HexoskinBundlePermission {
     pub id: i64,
     pub bundle: HexoskinBundle,
@@ -121,6 +125,7 @@ pub fn permission_uri(id: i64) -> String {
 
 /// A permission request (§2.5); the token is never part of it.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HexoskinPermissionRequest {
     pub id: i64,
     #[schema(example = "/api/bundle_permission_request/4/")]
@@ -157,6 +162,7 @@ pub fn request_uri(id: i64) -> String {
 
 /// Tastypie's `meta` (§1.4).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ListMeta {
     pub limit: i64,
     /// The next page's relative URI, or null on the last page.
@@ -172,6 +178,7 @@ macro_rules! list_type {
     ($name:ident, $object:ty) => {
         /// A list envelope (§1.4).
         #[derive(Debug, Serialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
         pub struct $name {
             pub meta: ListMeta,
             pub objects: Vec<$object>,
