@@ -99,6 +99,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             App::new()
                 .app_data(state.clone())
                 .configure(configure)
+                .wrap(from_fn(hexoskin::request_id_methods))
                 .wrap(from_fn(forget_token_evaluations_after_changes))
                 .wrap(from_fn(refuse_control_characters_in_path))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))

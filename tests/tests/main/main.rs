@@ -11,6 +11,7 @@ mod easydb_sessions;
 mod easydb_system_rights;
 mod easydb_wire;
 mod hexoskin_mail;
+mod hexoskin_requests;
 mod hexoskin_resources;
 mod keyrock_agents;
 mod keyrock_applications;

@@ -11,7 +11,11 @@ mod requests;
 mod users;
 mod views;
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
 use auth_core::principal::{self, Principal, ResolveError};
 use bundle_permissions::users::Caller;
@@ -24,7 +28,9 @@ pub use error::HexoskinApiError;
 
 use crate::app::State;
 use crate::db;
+use crate::http::error::render;
 use crate::http::route::{self, Route};
+use crate::http::HttpError;
 use crate::route;
 
 /// The resources of the family; field errors are reported under their names (§1.7).
@@ -101,6 +107,32 @@ impl From<HexoskinApiError> for Stop {
     fn from(e: HexoskinApiError) -> Self {
         Stop::Edge(e)
     }
+}
+
+/// The request view by id serves only GET (and HEAD) and DELETE (§2.5): any other method
+/// on `/api/bundle_permission_request/<digits>` is 405 with that view's `Allow`, decided
+/// from the path and method before routing and authentication (the route's own 405 would
+/// name the token location's methods, PUT included).
+pub async fn request_id_methods(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let served = matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE);
+    let by_id = req
+        .path()
+        .strip_prefix("/api/bundle_permission_request/")
+        .and_then(extract::path_id)
+        .is_some();
+    if by_id && !served {
+        let mut response = render(&HexoskinApiError::from(HttpError::MethodNotAllowed));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, DELETE"));
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Resolves the bearer credential to its user (§1.2) and runs the domain operation on one

@@ -7,6 +7,7 @@ use bundle_permissions::permissions::{
 };
 use bundle_permissions::BundleError;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::error::{HexoskinApiError, HexoskinErrorBody, HexoskinRefusals};
@@ -43,6 +44,16 @@ pub struct NewPermissionBody {
     user_target: String,
     /// A free label of at most 255 characters.
     name: Option<String>,
+}
+
+/// The command of a create body.
+fn new_permission(body: &Map<String, Value>) -> NewPermission {
+    NewPermission {
+        bundle: extract::bundle_field(body),
+        user_allowed: extract::user_field(body, "user_allowed"),
+        user_target: extract::user_field(body, "user_target"),
+        name: extract::text_field(body, "name"),
+    }
 }
 
 /// The filters of a listing as the domain's.
@@ -112,18 +123,20 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, HexoskinApiError> {
-    let body = extract::object(&req, payload).await?;
-    let new = NewPermission {
-        bundle: extract::bundle_field(&body),
-        user_allowed: extract::user_field(&body, "user_allowed"),
-        user_target: extract::user_field(&body, "user_target"),
-        name: extract::text_field(&body, "name"),
-    };
+    // Authentication comes first (§1.2): the body is looked at once the caller is known.
+    let body = extract::object(&req, payload).await;
     let granted = run(
         &state,
         &req,
         Resource::BundlePermission,
-        move |conn, caller, now| Ok(permissions::create(conn, caller, new, now)?),
+        move |conn, caller, now| {
+            Ok(permissions::create(
+                conn,
+                caller,
+                new_permission(&body?),
+                now,
+            )?)
+        },
     )
     .await?;
     Ok(match granted {

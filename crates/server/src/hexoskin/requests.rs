@@ -2,11 +2,11 @@
 //! with the e-mail's first delivery attempt before the answer; the request by id; and the
 //! token location, which works only for the request's user_target.
 
-use actix_web::http::header::{HeaderValue, ALLOW};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use bundle_permissions::requests::{self, NewRequest, RequestOrder, RequestQuery, TTL_MESSAGE};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::error::{HexoskinApiError, HexoskinErrorBody, HexoskinRefusals};
@@ -16,8 +16,6 @@ use super::views::{
 };
 use super::{created, located, no_content, ok, run, Resource};
 use crate::app::State;
-use crate::http::error::render;
-use crate::http::HttpError;
 
 const LIST: ListSpec<RequestOrder> = ListSpec {
     fields: &[
@@ -55,6 +53,17 @@ pub struct NewRequestBody {
     ttl: Option<i64>,
     /// An absolute http(s) URL the link is built on (`?token=`).
     redeem_url: Option<String>,
+}
+
+/// The command of a create body.
+fn new_request(body: &Map<String, Value>) -> NewRequest {
+    NewRequest {
+        user_target: extract::user_field(body, "user_target"),
+        user_allowed: extract::user_field(body, "user_allowed"),
+        bundle: extract::bundle_field(body),
+        ttl: extract::integer_field(body, "ttl", TTL_MESSAGE),
+        redeem_url: extract::text_field(body, "redeem_url"),
+    }
 }
 
 /// What a path key names: digits are an id, anything else a token (§2.5).
@@ -111,17 +120,11 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, HexoskinApiError> {
-    let body = extract::object(&req, payload).await?;
-    let new = NewRequest {
-        user_target: extract::user_field(&body, "user_target"),
-        user_allowed: extract::user_field(&body, "user_allowed"),
-        bundle: extract::bundle_field(&body),
-        ttl: extract::integer_field(&body, "ttl", TTL_MESSAGE),
-        redeem_url: extract::text_field(&body, "redeem_url"),
-    };
+    // Authentication comes first (§1.2): the body is looked at once the caller is known.
+    let body = extract::object(&req, payload).await;
     let mail = state.mail.clone();
     let (request, now) = run(&state, &req, RESOURCE, move |conn, caller, now| {
-        let created = requests::create(conn, caller, new, now)?;
+        let created = requests::create(conn, caller, new_request(&body?), now)?;
         // The request and its message are committed; a failed attempt leaves the message
         // to the background sender (§3).
         if let Err(e) = mail.first_attempt(conn, created.message_id) {
@@ -176,11 +179,8 @@ pub async fn redeem(
     req: HttpRequest,
     key_text: web::Path<String>,
 ) -> Result<HttpResponse, HexoskinApiError> {
-    let token = match key(&key_text) {
-        // Decided from the path and method alone, before authentication (§1.5).
-        Key::Id(_) => return Ok(put_on_an_id()),
-        Key::Token(token) => token,
-    };
+    // A PUT on an id never gets here: `request_id_methods` answers it with 405.
+    let token = key_text.into_inner();
     let granted = run(&state, &req, RESOURCE, move |conn, caller, now| {
         Ok(requests::redeem(conn, caller, &token, now)?)
     })
@@ -192,15 +192,6 @@ pub async fn redeem(
         &views::permission_uri(permission.id),
         &views::permission(permission),
     ))
-}
-
-/// `PUT /api/bundle_permission_request/<id>/`: 405 with the id view's methods.
-fn put_on_an_id() -> HttpResponse {
-    let mut response = render(&HexoskinApiError::from(HttpError::MethodNotAllowed));
-    response
-        .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static("GET, HEAD, DELETE"));
-    response
 }
 
 #[utoipa::path(delete, path = "/api/bundle_permission_request/{key}/", tag = "hexoskin", operation_id = "hexoskin_delete_request",
