@@ -497,5 +497,24 @@ pub fn delete_by_token(conn: &mut DbConn, caller: &Caller, token: &str) -> Resul
     })
 }
 
+/// How long a redeemed or expired request stays listed before [`purge_settled`] may delete
+/// it (§2.5: "Tessera may purge them 30 days after they expired or were redeemed").
+pub const SETTLED_KEEP: time::Duration = time::Duration::days(30);
+
+/// Deletes the requests redeemed or expired at least [`SETTLED_KEEP`] before `now` (their
+/// queued e-mails go with them); the number deleted. Every node may run it: it is
+/// idempotent.
+pub fn purge_settled(conn: &mut DbConn, now: OffsetDateTime) -> Result<usize, BundleError> {
+    let before = to_db_time(now - SETTLED_KEEP);
+    Ok(diesel::delete(
+        requests::table.filter(
+            requests::redeemed_at
+                .le(before)
+                .or(requests::expires_at.le(before)),
+        ),
+    )
+    .execute(conn)?)
+}
+
 #[cfg(test)]
 mod tests;

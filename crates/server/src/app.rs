@@ -126,7 +126,8 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// How often expired API tokens, easydb sessions (and OAuth tokens a day past expiry) are deleted. They are refused anyway; this only keeps the
+/// How often expired API tokens, easydb sessions, OAuth tokens a day past expiry and Hexoskin
+/// requests 30 days after they settled are deleted. They are refused anyway; this only keeps the
 /// table small. Every node may do it: the delete is idempotent.
 const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -135,24 +136,27 @@ async fn purge_expired_tokens(pool: storage::Pool) {
     loop {
         interval.tick().await;
         let now = time::OffsetDateTime::now_utc();
-        let purged = crate::db::with_conn(&pool, move |conn| {
-            let api = auth_core::api_tokens::purge_expired(conn, now);
-            // OAuth tokens and codes stay a day past expiry, so clients still hear
-            // "expired" rather than "invalid" for that long.
-            let oauth = auth_core::oauth::purge_expired(conn, now - time::Duration::days(1));
-            let easydb = rights::sessions::purge_expired(conn, now);
-            match (api, oauth, easydb) {
-                (Ok(a), Ok(o), Ok(e)) => Ok(a + o + e),
-                (Err(e), _, _) | (_, Err(e), _) => Err(storage::StorageError::Other(e.to_string())),
-                (_, _, Err(e)) => Err(storage::StorageError::Other(e.to_string())),
-            }
-        })
-        .await;
+        let purged: Result<usize, storage::StorageError> =
+            crate::db::with_conn(&pool, move |conn| {
+                let api = auth_core::api_tokens::purge_expired(conn, now);
+                // OAuth tokens and codes stay a day past expiry, so clients still hear
+                // "expired" rather than "invalid" for that long.
+                let oauth = auth_core::oauth::purge_expired(conn, now - time::Duration::days(1));
+                let easydb = rights::sessions::purge_expired(conn, now);
+                // Hexoskin requests 30 days after they were redeemed or expired.
+                let requests = bundle_permissions::requests::purge_settled(conn, now);
+                let other = |e: &dyn std::fmt::Display| storage::StorageError::Other(e.to_string());
+                Ok(api.map_err(|e| other(&e))?
+                    + oauth.map_err(|e| other(&e))?
+                    + easydb.map_err(|e| other(&e))?
+                    + requests.map_err(|e| other(&e))?)
+            })
+            .await;
         match purged {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 purged = n,
-                "expired API and OAuth tokens and easydb sessions deleted"
+                "expired API and OAuth tokens, easydb sessions and settled Hexoskin requests deleted"
             ),
             Err(e) => tracing::warn!(error = %e, "purging expired tokens failed"),
         }

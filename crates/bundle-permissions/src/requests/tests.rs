@@ -473,3 +473,33 @@ fn of_two_concurrent_redeems_exactly_one_wins_on_postgres() {
     };
     race_redeems(pg.pool.as_ref().unwrap());
 }
+
+#[test]
+fn settled_requests_are_purged_thirty_days_on_and_pending_ones_stay() {
+    let pool = store();
+    let mut conn = pool.get().unwrap();
+    let alice = user(&mut conn, "alice", false);
+    let bob = user(&mut conn, "bob", false);
+    let kept = ask(&mut conn, &alice, "alice", "bob", "coach").unwrap();
+    let redeemed = ask_sent(&mut conn, &alice, "alice", "bob", "friend").unwrap();
+    redeem(&mut conn, &bob, &redeemed.token, now()).unwrap();
+    let expires = kept.request.expires_at;
+
+    // A day short of thirty after the redeem: nothing goes.
+    let early = now() + SETTLED_KEEP - Duration::days(1);
+    assert_eq!(purge_settled(&mut conn, early).unwrap(), 0);
+    // Thirty days after the redeem: the redeemed request goes, with its mail; the pending
+    // one stays, and the granted permission is not touched.
+    assert_eq!(purge_settled(&mut conn, now() + SETTLED_KEEP).unwrap(), 1);
+    assert!(matches!(
+        get(&mut conn, &alice, redeemed.request.id),
+        Err(BundleError::NotFound)
+    ));
+    assert!(get(&mut conn, &alice, kept.request.id).is_ok());
+    assert_eq!(mail_rows(&mut conn), 1);
+    let listed = permissions::list(&mut conn, &alice, &Default::default()).unwrap();
+    assert_eq!(listed.total, 1);
+    // Thirty days after the other expired, it goes too.
+    assert_eq!(purge_settled(&mut conn, expires + SETTLED_KEEP).unwrap(), 1);
+    assert_eq!(mail_rows(&mut conn), 0);
+}
