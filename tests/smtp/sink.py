@@ -5,7 +5,10 @@ Each file holds the envelope (mail_from, rcpt_tos), the raw message, its headers
 and the body decoded by Python's own e-mail parser (transfer encoding and charset undone),
 so the tests read what a mail client would show, not what Tessera meant to send.
 
-    python sink.py HOST PORT OUT
+    python sink.py HOST PORT OUT [USER:PASSWORD]
+
+With USER:PASSWORD the server requires SMTP AUTH (PLAIN or LOGIN) before MAIL FROM and
+accepts only that pair (over plain TCP: the tests run on 127.0.0.1).
 """
 
 import email
@@ -17,6 +20,7 @@ import time
 import uuid
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
@@ -50,9 +54,31 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
+class Authenticator:
+    def __init__(self, user, password):
+        self.user = user.encode("utf-8")
+        self.password = password.encode("utf-8")
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == self.user
+            and auth_data.password == self.password
+        )
+        return AuthResult(success=ok, handled=False)
+
+
 def main():
     host, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    controller = Controller(Sink(out), hostname=host, port=port)
+    auth = {}
+    if len(sys.argv) > 4:
+        user, password = sys.argv[4].split(":", 1)
+        auth = {
+            "authenticator": Authenticator(user, password),
+            "auth_required": True,
+            "auth_require_tls": False,
+        }
+    controller = Controller(Sink(out), hostname=host, port=port, **auth)
     controller.start()
     print("ready", flush=True)
     try:

@@ -21,6 +21,14 @@ const SINK: &str = include_str!("../smtp/sink.py");
 /// How long a test waits for a message that should arrive.
 pub const DELIVERY_WAIT: Duration = Duration::from_secs(20);
 
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// One message as the SMTP server received it.
 #[derive(Debug, Clone)]
 pub struct ReceivedMail {
@@ -101,15 +109,20 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// A server on a free port.
     pub fn start() -> SmtpServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        SmtpServer::start_on(port)
+        SmtpServer::start_on(free_port())
     }
 
     /// A server on `port` (e.g. one a Tessera server was told about before it listened).
     pub fn start_on(port: u16) -> SmtpServer {
+        SmtpServer::spawn(port, None)
+    }
+
+    /// A server on a free port that requires SMTP AUTH with `user` and `password`.
+    pub fn start_with_auth(user: &str, password: &str) -> SmtpServer {
+        SmtpServer::spawn(free_port(), Some(format!("{user}:{password}")))
+    }
+
+    fn spawn(port: u16, auth: Option<String>) -> SmtpServer {
         let dir =
             std::env::temp_dir().join(format!("tessera_smtp_{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("a mail folder");
@@ -122,6 +135,7 @@ impl SmtpServer {
             .arg("127.0.0.1")
             .arg(port.to_string())
             .arg(&out)
+            .args(auth)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -9,6 +9,7 @@ use std::time::Duration;
 use bundle_permissions::mail::{self, Delivery, MailError, Mailer, OutgoingMessage, Retry};
 use lettre::message::header::{ContentType, MIME_VERSION_1_0};
 use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport};
 use time::OffsetDateTime;
 
@@ -29,11 +30,37 @@ pub struct SmtpTarget {
     pub tls: bool,
     pub host: String,
     pub port: u16,
+    /// `user:password@` of the URL, for SMTP AUTH (PLAIN or LOGIN).
+    pub credentials: Option<SmtpCredentials>,
 }
 
-/// `smtp://host[:port]` (plain, port 25) or `smtps://host[:port]` (TLS, port 465).
+/// The user and password of an SMTP URL; `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpCredentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SmtpCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SmtpCredentials({:?}, <redacted>)", self.user)
+    }
+}
+
+/// `url` with its user information (which may hold a password) replaced, for messages.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `smtp://[user:password@]host[:port]` (plain, port 25) or `smtps://...` (TLS, port 465);
+/// the user and password are percent-decoded. Messages never show the password.
 pub fn parse_smtp_url(url: &str) -> Result<SmtpTarget, String> {
-    let bad = |why: &str| format!("TESSERA_SMTP_URL {url:?} {why}");
+    let bad = |why: &str| format!("TESSERA_SMTP_URL {:?} {why}", redacted(url));
     let (tls, rest) = if let Some(rest) = url.strip_prefix("smtps://") {
         (true, rest)
     } else if let Some(rest) = url.strip_prefix("smtp://") {
@@ -42,8 +69,30 @@ pub fn parse_smtp_url(url: &str) -> Result<SmtpTarget, String> {
         return Err(bad("must start with smtp:// or smtps://"));
     };
     let rest = rest.trim_end_matches('/');
+    let (credentials, rest) = match rest.rsplit_once('@') {
+        Some((userinfo, rest)) => {
+            let decode = |text: &str| {
+                percent_encoding::percent_decode_str(text)
+                    .decode_utf8()
+                    .map(|t| t.into_owned())
+                    .map_err(|_| bad("has a user or password that is not UTF-8"))
+            };
+            let (user, password) = userinfo
+                .split_once(':')
+                .ok_or_else(|| bad("must give user:password@ or no user at all"))?;
+            let credentials = SmtpCredentials {
+                user: decode(user)?,
+                password: decode(password)?,
+            };
+            if credentials.user.is_empty() {
+                return Err(bad("names an empty user"));
+            }
+            (Some(credentials), rest)
+        }
+        None => (None, rest),
+    };
     if rest.contains(['/', '@', '?', '#']) {
-        return Err(bad("must be smtp[s]://host[:port]"));
+        return Err(bad("must be smtp[s]://[user:password@]host[:port]"));
     }
     let (host, port) = match rest.rsplit_once(':') {
         Some((host, port)) => (
@@ -60,6 +109,7 @@ pub fn parse_smtp_url(url: &str) -> Result<SmtpTarget, String> {
         tls,
         host: host.to_owned(),
         port,
+        credentials,
     })
 }
 
@@ -90,16 +140,16 @@ impl MailSender {
                 let target = parse_smtp_url(url)?;
                 let builder = if target.tls {
                     SmtpTransport::relay(&target.host)
-                        .map_err(|e| format!("TESSERA_SMTP_URL {url:?}: {e}"))?
+                        .map_err(|e| format!("TESSERA_SMTP_URL {:?}: {e}", redacted(url)))?
                 } else {
                     SmtpTransport::builder_dangerous(&target.host)
                 };
-                Channel::Smtp(Box::new(
-                    builder
-                        .port(target.port)
-                        .timeout(Some(SMTP_TIMEOUT))
-                        .build(),
-                ))
+                let builder = builder.port(target.port).timeout(Some(SMTP_TIMEOUT));
+                let builder = match target.credentials {
+                    Some(c) => builder.credentials(Credentials::new(c.user, c.password)),
+                    None => builder,
+                };
+                Channel::Smtp(Box::new(builder.build()))
             }
         };
         Ok(MailSender {
@@ -245,6 +295,7 @@ mod tests {
             tls,
             host: host.to_owned(),
             port,
+            credentials: None,
         };
         assert_eq!(
             parse_smtp_url("smtp://127.0.0.1:2525"),
@@ -263,10 +314,34 @@ mod tests {
             "smtp://",
             "smtp://host:0",
             "smtp://host:99999",
-            "smtp://user:pw@host:25",
+            "smtp://user@host:25",
+            "smtp://:pw@host:25",
             "smtp://host:25/path",
         ] {
             assert!(parse_smtp_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn smtp_urls_may_carry_credentials_that_no_message_shows() {
+        let target = parse_smtp_url("smtps://relay%40example.org:p%3Ass@mail.example.org").unwrap();
+        assert_eq!(
+            target.credentials,
+            Some(SmtpCredentials {
+                user: "relay@example.org".into(),
+                password: "p:ss".into()
+            })
+        );
+        assert_eq!((target.tls, target.port), (true, 465));
+        assert!(!format!("{target:?}").contains("p:ss"));
+        for bad in [
+            "smtp://u:s3cret@host:0",
+            "smtp://u:s3cret@host/x",
+            "smtp://u:s3cret%FF@h",
+        ] {
+            let message = parse_smtp_url(bad).unwrap_err();
+            assert!(!message.contains("s3cret"), "{message}");
+            assert!(message.contains("***@"), "{message}");
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tessera_tests::hexoskin::{admin, ask, bundle_id, call, user, Person};
-use tessera_tests::smtp::{ReceivedMail, SmtpServer};
+use tessera_tests::smtp::{free_port, ReceivedMail, SmtpServer};
 use tessera_tests::{json, Options, Resp, Server, TestDb};
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -56,14 +56,6 @@ fn smtp_options(smtp_url: &str) -> Options {
         .env("TESSERA_SMTP_URL", smtp_url)
         .env("TESSERA_MAIL_FROM", FROM)
         .env("TESSERA_MAIL_FIRST_RETRY_SECS", "1")
-}
-
-/// A port of 127.0.0.1 where nothing listens (free when picked).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// Asserts a `201` for a new request (its `Location` under `public_url`) and returns its
@@ -902,8 +894,9 @@ fn an_smtp_url_of_another_form_stops_the_start_with_one_line() {
     let db = TestDb::new();
     for url in [
         "http://127.0.0.1:25",
-        "smtp://user:pw@host:25",
+        "smtp://user@host:25",
         "smtp://host:99999",
+        "smtp://relay:s3cret-pw@host:99999",
     ] {
         let options = Options::default().env("TESSERA_SMTP_URL", url);
         let error = Server::try_start_on(&db, options)
@@ -914,5 +907,54 @@ fn an_smtp_url_of_another_form_stops_the_start_with_one_line() {
             .unwrap_or_else(|| panic!("{url}: not exit code 2: {error}"));
         assert_eq!(log.trim().lines().count(), 1, "{url}: {log}");
         assert!(log.starts_with("tessera: TESSERA_SMTP_URL"), "{url}: {log}");
+        assert!(!log.contains("s3cret-pw"), "the password is shown: {log}");
     }
+}
+
+#[test]
+fn an_smtp_relay_that_requires_auth_gets_the_user_and_password_of_the_url() {
+    let smtp = SmtpServer::start_with_auth("relay@test.com", "p:ss w0rd");
+    let url =
+        |password: &str| format!("smtp://relay%40test.com:{password}@127.0.0.1:{}", smtp.port);
+
+    // The right password (percent-encoded in the URL): the first attempt is delivered.
+    let db = TestDb::new();
+    let s = Server::start_on(&db, smtp_options(&url("p%3Ass%20w0rd")));
+    let f = family(&s);
+    let request = created(
+        &s.base,
+        &ask(&s, &f.bob, f.friend, &f.bob, &f.alice, json!({})),
+    );
+    assert_eq!(request["email_sent"], true, "{request}");
+    let got = wait_messages(&smtp, 1, Duration::from_secs(20));
+    assert_eq!(got[0].rcpt_tos, ["alice@test.com"]);
+    let token = default_link_token(&got[0], &s.base);
+    assert_redeemed(
+        &s.base,
+        &redeem(&s, &f.alice, &token),
+        f.friend,
+        &f.bob,
+        &f.alice,
+    );
+    assert!(!s.log().contains("p:ss w0rd") && !s.log().contains("p%3Ass"));
+
+    // A wrong password: the relay refuses, the request stays queued and says so.
+    let db = TestDb::new();
+    let s = Server::start_on(&db, smtp_options(&url("wrong")));
+    let f = family(&s);
+    let request = created(
+        &s.base,
+        &ask(&s, &f.bob, f.friend, &f.bob, &f.alice, json!({})),
+    );
+    assert_eq!(request["email_sent"], false, "{request}");
+    assert_eq!(
+        smtp.messages().len(),
+        1,
+        "a refused login delivered a message"
+    );
+    assert!(
+        s.log().contains("e-mail not sent; it will be retried"),
+        "{}",
+        s.log()
+    );
 }

@@ -32,6 +32,7 @@ mod oauth_introspect;
 mod oauth_revoke;
 mod oauth_token;
 mod oidc_relying_party;
+mod openapi_hexoskin_schemas;
 mod openapi_kheops_schemas;
 mod openapi_schemas;
 mod operations;

@@ -7,7 +7,7 @@ use bundle_permissions::BundleError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::error::{HexoskinApiError, HexoskinErrorBody, HexoskinRefusals};
+use super::error::{HexoskinApiError, HexoskinBodyRefusals, HexoskinErrorBody, HexoskinRefusals};
 use super::extract::{self, ListSpec};
 use super::views::{self, HexoskinBundle, HexoskinBundleList};
 use super::{created, ok, run, Resource};
@@ -63,7 +63,7 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Hexosk
                headers(("Location" = String, description = "the bundle's absolute URI"))),
               (status = 400, description = "invalid data, with field errors under `bundle`", body = HexoskinErrorBody),
               (status = 403, description = "the caller is not an admin", body = HexoskinErrorBody),
-              HexoskinRefusals))]
+              HexoskinRefusals, HexoskinBodyRefusals))]
 pub async fn create(
     state: State,
     req: HttpRequest,

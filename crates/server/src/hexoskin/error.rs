@@ -208,6 +208,21 @@ pub enum HexoskinRefusals {
     Unauthorized(HexoskinErrorBody),
     #[response(status = 500, description = "internal error")]
     Internal(HexoskinErrorBody),
+    #[response(status = 503, description = "the database did not answer in time")]
+    Unavailable(HexoskinErrorBody),
+}
+
+/// The refusals of a route that reads a body, before its own rules.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum HexoskinBodyRefusals {
+    #[response(
+        status = 408,
+        description = "the request body was not received in time"
+    )]
+    Timeout(HexoskinErrorBody),
+    #[response(status = 413, description = "the request body is larger than 1 MiB")]
+    TooLarge(HexoskinErrorBody),
 }
 
 #[cfg(test)]

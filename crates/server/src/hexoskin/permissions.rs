@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::error::{HexoskinApiError, HexoskinErrorBody, HexoskinRefusals};
+use super::error::{HexoskinApiError, HexoskinBodyRefusals, HexoskinErrorBody, HexoskinRefusals};
 use super::extract::{self, ListSpec, Listing};
 use super::views::{self, HexoskinBundlePermission, HexoskinBundlePermissionList};
 use super::{created, no_content, ok, run, Resource};
@@ -117,7 +117,7 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Hexosk
               (status = 200, description = "The triple was already granted: the existing permission, unchanged", body = HexoskinBundlePermission),
               (status = 400, description = "invalid data, with field errors under `bundle_permission`", body = HexoskinErrorBody),
               (status = 403, description = "the caller is neither the user_target nor an admin", body = HexoskinErrorBody),
-              HexoskinRefusals))]
+              HexoskinRefusals, HexoskinBodyRefusals))]
 pub async fn create(
     state: State,
     req: HttpRequest,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::error::{HexoskinApiError, HexoskinErrorBody, HexoskinRefusals};
+use super::error::{HexoskinApiError, HexoskinBodyRefusals, HexoskinErrorBody, HexoskinRefusals};
 use super::extract::{self, ListSpec};
 use super::views::{
     self, HexoskinBundlePermission, HexoskinPermissionRequest, HexoskinPermissionRequestList,
@@ -114,7 +114,7 @@ pub async fn list(state: State, req: HttpRequest) -> Result<HttpResponse, Hexosk
                headers(("Location" = String, description = "the request's absolute URI (not the token location)"))),
               (status = 400, description = "invalid data, with field errors under `bundle_permission_request`", body = HexoskinErrorBody),
               (status = 403, description = "the caller is neither the user_allowed nor an admin", body = HexoskinErrorBody),
-              HexoskinRefusals))]
+              HexoskinRefusals, HexoskinBodyRefusals))]
 pub async fn create(
     state: State,
     req: HttpRequest,
