@@ -44,7 +44,8 @@ bench concurrency="16" duration="10" scenario="all" backend="sqlite":
       psql "{{pg_url}}" -qc "CREATE DATABASE $pgdb"
       url="{{pg_url}}"; url="${url%/*}/$pgdb"
     fi
-    TESSERA_DATABASE_URL="$url" TESSERA_BIND=127.0.0.1:3901 \
+    # The Hexoskin request e-mails (one .eml each) go to the temporary directory, not the repo.
+    TESSERA_DATABASE_URL="$url" TESSERA_BIND=127.0.0.1:3901 TESSERA_OUTBOX_DIR="$dir/outbox" \
       TESSERA_ADMIN_PASSWORD="$password" TESSERA_LOG=warn \
       ./target/release/tessera serve 2>"$dir/server.log" &
     server=$!
@@ -67,6 +68,7 @@ bench-compare rev rounds="2" concurrency="16" duration="10":
       local bin=$1 label=$2 dir password
       dir=$(mktemp -d); password=bench-$RANDOM$RANDOM
       TESSERA_DATABASE_URL="sqlite://$dir/tessera.db" TESSERA_BIND=127.0.0.1:3901 \
+        TESSERA_OUTBOX_DIR="$dir/outbox" \
         TESSERA_ADMIN_PASSWORD="$password" TESSERA_LOG=warn "$bin" serve 2>"$dir/server.log" &
       local server=$!
       for _ in $(seq 1 100); do curl -sf http://127.0.0.1:3901/health >/dev/null && break; sleep 0.1; done

@@ -246,13 +246,20 @@ fn queued((id, request_id, recipient, subject, body, attempts, created_at): Row)
     }
 }
 
-/// Queues a message, due at once. Called inside the transaction that stores the request.
+/// How long a new message is leased to the node that queued it, for its first attempt
+/// (made before the request's answer): the background senders leave it alone meanwhile,
+/// and take it over if that node dies first.
+pub const FIRST_ATTEMPT_LEASE: Duration = Duration::seconds(60);
+
+/// Queues a message, due at once but leased to the caller for [`FIRST_ATTEMPT_LEASE`];
+/// returns it as claimed. Called inside the transaction that stores the request.
 pub(crate) fn enqueue(
     conn: &mut DbConn,
     request_id: i64,
     message: &OutgoingMessage,
     now: OffsetDateTime,
-) -> Result<i64, BundleError> {
+) -> Result<QueuedMessage, BundleError> {
+    let leased_until = to_db_time(now + FIRST_ATTEMPT_LEASE);
     let now = to_db_time(now);
     diesel::insert_into(mail_queue::table)
         .values((
@@ -263,13 +270,15 @@ pub(crate) fn enqueue(
             mail_queue::created_at.eq(now),
             mail_queue::next_attempt_at.eq(now),
             mail_queue::attempts.eq(0),
+            mail_queue::claimed_until.eq(Some(leased_until)),
         ))
         .execute(conn)?;
-    Ok(mail_queue::table
+    let row: Row = mail_queue::table
         .filter(mail_queue::request_id.eq(Some(request_id)))
-        .select(mail_queue::num_id)
+        .select(columns())
         .order(mail_queue::num_id.desc())
-        .first(conn)?)
+        .first(conn)?;
+    Ok(queued(row))
 }
 
 /// Takes a lease on those of the listed messages that are still unsent, not failed and
@@ -346,8 +355,8 @@ pub fn claim_due(
     })
 }
 
-/// Claims one message (the first attempt right after the request was stored); `None` when
-/// it is sent, failed, or leased by someone else.
+/// Claims one message by id whatever its due time; `None` when it is sent, failed, or
+/// leased (a new message is leased to its creator: [`FIRST_ATTEMPT_LEASE`]).
 pub fn claim(
     conn: &mut DbConn,
     id: i64,

@@ -210,12 +210,13 @@ pub struct NewRequest {
     pub redeem_url: Field<String>,
 }
 
-/// A stored request (without a token yet) and its queued e-mail's id, for the first
-/// delivery attempt ([`mail::claim`], [`mail::deliver`], which mints the token).
+/// A stored request (without a token yet) and its queued e-mail, leased to the caller for
+/// the first delivery attempt ([`mail::deliver`], which mints the token) until
+/// [`mail::FIRST_ATTEMPT_LEASE`] has passed.
 #[derive(Debug, Clone)]
 pub struct CreatedRequest {
     pub request: PermissionRequest,
-    pub message_id: i64,
+    pub message: mail::QueuedMessage,
 }
 
 /// Whether `url` is an absolute `http`/`https` URL with a host, at most 2048 characters,
@@ -328,11 +329,8 @@ pub fn create(
             users::resolve(conn, &UserRef::Id(caller.num_id))?
         };
         let message = mail::compose(&request, requested_by.as_ref());
-        let message_id = mail::enqueue(conn, id, &message, now)?;
-        Ok(CreatedRequest {
-            request,
-            message_id,
-        })
+        let message = mail::enqueue(conn, id, &message, now)?;
+        Ok(CreatedRequest { request, message })
     })
 }
 

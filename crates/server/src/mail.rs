@@ -169,19 +169,16 @@ impl MailSender {
         }
     }
 
-    /// The first attempt at a new request's message, right after it was stored (§3): claims
-    /// it (unless another node already did) and makes one attempt. Runs on a blocking
-    /// thread: it waits for SMTP (at most [`SMTP_TIMEOUT`]).
+    /// The first attempt at a new request's message, right after it was stored (§3); the
+    /// message is leased to this node from its creation. Runs on a blocking thread: it
+    /// waits for SMTP (at most [`SMTP_TIMEOUT`]).
     pub fn first_attempt(
         &self,
         conn: &mut storage::DbConn,
-        message_id: i64,
+        message: &mail::QueuedMessage,
     ) -> Result<(), bundle_permissions::BundleError> {
-        let Some(message) = mail::claim(conn, message_id, OffsetDateTime::now_utc(), LEASE)? else {
-            return Ok(());
-        };
-        let delivery = mail::deliver(conn, &self.courier(), &message, OffsetDateTime::now_utc)?;
-        log_delivery(&message, &delivery);
+        let delivery = mail::deliver(conn, &self.courier(), message, OffsetDateTime::now_utc)?;
+        log_delivery(message, &delivery);
         Ok(())
     }
 

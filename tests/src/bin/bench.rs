@@ -32,6 +32,15 @@
 //!   groups and its effective system rights, read from the store on every request.
 //! * `easydb-presets`: three object presets made up front, then
 //!   `GET /api/v1/right/object/presets?token=` (expects 200).
+//! * `hexoskin-check`: two users made through `/v1/users` and a `friend` bundle permission
+//!   from the second to the first, made up front; then the data service's question
+//!   `GET /api/bundle_permission/?user_allowed=<A>&user_target=<B>` with the admin's Keyrock
+//!   API token as Bearer (expects 200; the pre-flight checks the answer lists exactly that
+//!   permission).
+//! * `hexoskin-request`: `POST /api/bundle_permission_request/` as the admin, asking B to
+//!   give A the `friend` bundle (expects 201 with `"email_sent": true`): each request stores
+//!   a request and its queued message, mints a token and writes one `.eml` file to the
+//!   outbox before the answer, so the server needs `TESSERA_OUTBOX_DIR` (or SMTP).
 //!
 //! Requests made during the warm-up are not recorded. For the measured window it
 //! reports requests, errors, successful requests per second and p50/p90/p99/max
@@ -76,6 +85,10 @@ enum Scenario {
     EasydbSession,
     /// `GET /api/v1/right/object/presets?token=` over a few presets.
     EasydbPresets,
+    /// `GET /api/bundle_permission/?user_allowed=&user_target=` as the admin.
+    HexoskinCheck,
+    /// `POST /api/bundle_permission_request/` as the admin: a request and its e-mail.
+    HexoskinRequest,
 }
 
 impl Scenario {
@@ -92,11 +105,13 @@ impl Scenario {
             Scenario::RefreshGrant => "refresh-grant",
             Scenario::EasydbSession => "easydb-session",
             Scenario::EasydbPresets => "easydb-presets",
+            Scenario::HexoskinCheck => "hexoskin-check",
+            Scenario::HexoskinRequest => "hexoskin-request",
         }
     }
 }
 
-const ALL_SCENARIOS: [Scenario; 11] = [
+const ALL_SCENARIOS: [Scenario; 13] = [
     Scenario::Login,
     Scenario::TokenCheck,
     Scenario::Mixed,
@@ -108,6 +123,8 @@ const ALL_SCENARIOS: [Scenario; 11] = [
     Scenario::RefreshGrant,
     Scenario::EasydbSession,
     Scenario::EasydbPresets,
+    Scenario::HexoskinCheck,
+    Scenario::HexoskinRequest,
 ];
 
 /// What `--scenario` names: one scenario, or all of them in turn.
@@ -124,10 +141,14 @@ enum ScenarioChoice {
     RefreshGrant,
     EasydbSession,
     EasydbPresets,
+    HexoskinCheck,
+    HexoskinRequest,
     /// The four OAuth2 scenarios.
     Oauth,
     /// The two easydb scenarios with the Keyrock token check they are compared with.
     Easydb,
+    /// The two Hexoskin scenarios with the Keyrock token check they are compared with.
+    Hexoskin,
     All,
 }
 
@@ -155,6 +176,13 @@ impl ScenarioChoice {
                 Scenario::TokenCheck,
                 Scenario::EasydbSession,
                 Scenario::EasydbPresets,
+            ],
+            ScenarioChoice::HexoskinCheck => vec![Scenario::HexoskinCheck],
+            ScenarioChoice::HexoskinRequest => vec![Scenario::HexoskinRequest],
+            ScenarioChoice::Hexoskin => vec![
+                Scenario::TokenCheck,
+                Scenario::HexoskinCheck,
+                Scenario::HexoskinRequest,
             ],
             ScenarioChoice::All => ALL_SCENARIOS.to_vec(),
         }
@@ -268,6 +296,28 @@ struct Target<'a> {
     oauth: &'a OAuthFixture,
     /// The authenticated easydb session of the easydb scenarios.
     easydb_token: &'a str,
+    hexoskin: &'a HexoskinFixture,
+}
+
+/// What the scenarios other than the Keyrock ones need, made once before the runs.
+#[derive(Default)]
+struct Fixtures {
+    capability: Capability,
+    oauth: OAuthFixture,
+    easydb_token: String,
+    hexoskin: HexoskinFixture,
+}
+
+/// Two users A and B, B's `friend` permission for A, and the requests of the Hexoskin
+/// scenarios.
+#[derive(Default)]
+struct HexoskinFixture {
+    /// `Bearer <the admin's Keyrock API token>`.
+    bearer: String,
+    /// `/api/bundle_permission/?user_allowed=<A>&user_target=<B>`, absolute.
+    check_url: String,
+    /// A permission request asking B to give A the `friend` bundle (JSON).
+    request_body: String,
 }
 
 /// A Keyrock application for the OAuth2 scenarios: a role held by the admin through an
@@ -326,6 +376,29 @@ impl Target<'_> {
         }
     }
 
+    /// One permission request: 201 and `"email_sent": true` (the outbox write succeeded
+    /// before the answer).
+    fn ask(&self, agent: &ureq::Agent) -> Outcome {
+        let result = agent
+            .post(&format!("{}/api/bundle_permission_request/", self.base_url))
+            .set("Authorization", &self.hexoskin.bearer)
+            .set("Content-Type", "application/json")
+            .send_string(&self.hexoskin.request_body);
+        match result {
+            Ok(response) if response.status() == 201 => {
+                match response.into_json::<serde_json::Value>() {
+                    Ok(body) if body["email_sent"] == true => Outcome::Ok,
+                    Ok(body) => Outcome::Failed(format!(
+                        "201 with email_sent {} (expected true)",
+                        body["email_sent"]
+                    )),
+                    Err(e) => Outcome::Failed(format!("unreadable request answer: {e}")),
+                }
+            }
+            other => classify(other, 201, false),
+        }
+    }
+
     fn send(&self, agent: &ureq::Agent, state: &mut String) -> Outcome {
         match self.scenario {
             Scenario::UserPdp => classify(agent.get(&self.oauth.user_url).call(), 200, false),
@@ -370,6 +443,15 @@ impl Target<'_> {
                 200,
                 false,
             ),
+            Scenario::HexoskinCheck => classify(
+                agent
+                    .get(&self.hexoskin.check_url)
+                    .set("Authorization", &self.hexoskin.bearer)
+                    .call(),
+                200,
+                false,
+            ),
+            Scenario::HexoskinRequest => self.ask(agent),
             Scenario::Introspect => {
                 let result = agent
                     .post(&format!("{}/token/introspect", self.base_url))
@@ -565,6 +647,104 @@ fn easydb_once(cfg: &Config) -> Result<String, String> {
     Ok(token)
 }
 
+/// Users A and B (created as the admin through `/v1/users`), B's `friend` permission for
+/// A, and a check that the data service's question lists exactly that permission.
+fn hexoskin_once(cfg: &Config, token: &str) -> Result<HexoskinFixture, String> {
+    let agent = new_agent();
+    let bearer = format!("Bearer {token}");
+    let json = |r: Result<ureq::Response, ureq::Error>,
+                what: &str,
+                expected: u16|
+     -> Result<serde_json::Value, String> {
+        let response = r.map_err(|e| format!("hexoskin {what}: {e}"))?;
+        if response.status() != expected {
+            return Err(format!(
+                "hexoskin {what}: HTTP {} (expected {expected})",
+                response.status()
+            ));
+        }
+        response
+            .into_json::<serde_json::Value>()
+            .map_err(|e| format!("hexoskin {what}: {e}"))
+    };
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut uris = Vec::new();
+    for who in ["a", "b"] {
+        let username = format!("bench-hexoskin-{who}-{stamp}");
+        let email = format!("{username}@bench.example");
+        json(
+            agent
+                .post(&format!("{}/v1/users", cfg.base_url))
+                .set("X-Auth-Token", token)
+                .send_json(
+                    serde_json::json!({"user": {"username": username, "email": email,
+                    "password": format!("{username}-password")}}),
+                ),
+            "POST /v1/users",
+            201,
+        )?;
+        let found = json(
+            agent
+                .get(&format!("{}/api/user/", cfg.base_url))
+                .query("email", &email)
+                .set("Authorization", &bearer)
+                .call(),
+            "GET /api/user/",
+            200,
+        )?;
+        let id = found["objects"][0]["id"]
+            .as_i64()
+            .ok_or_else(|| format!("no user {email} in {found}"))?;
+        uris.push(format!("/api/user/{id}/"));
+    }
+    let (allowed, target) = (&uris[0], &uris[1]);
+    let bundles = json(
+        agent
+            .get(&format!("{}/api/bundle/", cfg.base_url))
+            .query("limit", "0")
+            .set("Authorization", &bearer)
+            .call(),
+        "GET /api/bundle/",
+        200,
+    )?;
+    let friend = bundles["objects"]
+        .as_array()
+        .and_then(|all| all.iter().find(|b| b["name"] == "friend"))
+        .and_then(|b| b["id"].as_i64())
+        .ok_or_else(|| format!("no friend bundle in {bundles}"))?;
+    let body = serde_json::json!({"bundle": format!("/api/bundle/{friend}/"),
+        "user_allowed": allowed, "user_target": target});
+    json(
+        agent
+            .post(&format!("{}/api/bundle_permission/", cfg.base_url))
+            .set("Authorization", &bearer)
+            .send_json(body.clone()),
+        "POST /api/bundle_permission/",
+        201,
+    )?;
+    let query = serde_urlencoded::to_string([("user_allowed", allowed), ("user_target", target)])
+        .map_err(|e| e.to_string())?;
+    let check_url = format!("{}/api/bundle_permission/?{query}", cfg.base_url);
+    let listed = json(
+        agent.get(&check_url).set("Authorization", &bearer).call(),
+        "GET /api/bundle_permission/",
+        200,
+    )?;
+    if listed["meta"]["total_count"] != 1 || listed["objects"][0]["bundle"]["name"] != "friend" {
+        return Err(format!(
+            "the permission check does not list exactly the granted permission: {listed}"
+        ));
+    }
+    Ok(HexoskinFixture {
+        bearer,
+        check_url,
+        request_body: body.to_string(),
+    })
+}
+
 /// One login, for the pre-flight check and the token-check scenario's token.
 fn login_once(cfg: &Config, login_body: &str) -> Result<String, String> {
     let url = format!("{}/v1/auth/tokens", cfg.base_url);
@@ -676,9 +856,7 @@ fn run_groups(
     groups: &[(String, Scenario, usize)],
     login_body: &str,
     token: &str,
-    capability: &Capability,
-    oauth: &OAuthFixture,
-    easydb_token: &str,
+    fixtures: &Fixtures,
 ) -> Vec<Report> {
     let targets: Vec<Target<'_>> = groups
         .iter()
@@ -688,9 +866,10 @@ fn run_groups(
             tokens_url: format!("{}/v1/auth/tokens", cfg.base_url),
             login_body,
             token: Some(token),
-            capability,
-            oauth,
-            easydb_token,
+            capability: &fixtures.capability,
+            oauth: &fixtures.oauth,
+            easydb_token: &fixtures.easydb_token,
+            hexoskin: &fixtures.hexoskin,
         })
         .collect();
     let sent = AtomicU64::new(0);
@@ -795,11 +974,10 @@ fn run(cfg: &Config) -> Result<(), String> {
     let kheops = scenarios
         .iter()
         .any(|s| matches!(s, Scenario::Introspect | Scenario::AlbumRead));
-    let capability = if kheops {
-        capability_once(cfg, &token)?
-    } else {
-        Capability::default()
-    };
+    let mut fixtures = Fixtures::default();
+    if kheops {
+        fixtures.capability = capability_once(cfg, &token)?;
+    }
     let oauth_needed = scenarios.iter().any(|s| {
         matches!(
             s,
@@ -809,20 +987,22 @@ fn run(cfg: &Config) -> Result<(), String> {
                 | Scenario::RefreshGrant
         )
     });
-    let oauth = if oauth_needed {
-        oauth_once(cfg, &token)?
-    } else {
-        OAuthFixture::default()
-    };
+    if oauth_needed {
+        fixtures.oauth = oauth_once(cfg, &token)?;
+    }
 
     let easydb_needed = scenarios
         .iter()
         .any(|s| matches!(s, Scenario::EasydbSession | Scenario::EasydbPresets));
-    let easydb_token = if easydb_needed {
-        easydb_once(cfg)?
-    } else {
-        String::new()
-    };
+    if easydb_needed {
+        fixtures.easydb_token = easydb_once(cfg)?;
+    }
+    let hexoskin_needed = scenarios
+        .iter()
+        .any(|s| matches!(s, Scenario::HexoskinCheck | Scenario::HexoskinRequest));
+    if hexoskin_needed {
+        fixtures.hexoskin = hexoskin_once(cfg, &token)?;
+    }
 
     let mut reports = Vec::new();
     for &scenario in &scenarios {
@@ -837,15 +1017,7 @@ fn run(cfg: &Config) -> Result<(), String> {
             ],
             single => vec![(single.name().to_string(), single, cfg.concurrency)],
         };
-        for report in run_groups(
-            cfg,
-            &groups,
-            &login_body,
-            &token,
-            &capability,
-            &oauth,
-            &easydb_token,
-        ) {
+        for report in run_groups(cfg, &groups, &login_body, &token, &fixtures) {
             print_report(cfg, &report);
             reports.push(report);
         }

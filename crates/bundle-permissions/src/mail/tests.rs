@@ -103,9 +103,7 @@ fn the_body_says_everything_in_order() {
 
     // Delivered: the link replaces the placeholder, and nothing else changes.
     let mailer = Capturing::default();
-    let claimed = claim(&mut conn, created.message_id, now(), Duration::seconds(60))
-        .unwrap()
-        .unwrap();
+    let claimed = created.message.clone();
     assert_eq!(
         deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap(),
         Delivery::Sent
@@ -162,9 +160,7 @@ fn a_redeem_url_is_linked_with_the_token() {
     )
     .unwrap();
     let mailer = Capturing::default();
-    let claimed = claim(&mut conn, created.message_id, now(), Duration::seconds(60))
-        .unwrap()
-        .unwrap();
+    let claimed = created.message.clone();
     deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap();
     let body = mailer.sent.borrow()[0].body.clone();
     let token = token_in(&body);
@@ -198,17 +194,18 @@ fn the_queue_claims_leases_backs_off_and_marks_sent() {
     let lease = Duration::seconds(60);
     let t0 = now();
 
-    // The first attempt claims the message; nobody else gets it while leased.
-    let claimed = claim(&mut conn, created.message_id, t0, lease)
-        .unwrap()
-        .unwrap();
+    // A new message is leased to its creator for the first attempt: nobody else gets it
+    // until the lease is over (then a background sender takes it over).
+    let claimed = created.message.clone();
     assert_eq!(claimed.message.recipient, "bob@example.org");
     assert_eq!(claimed.request_id, Some(created.request.id));
     assert!(claimed.message.body.contains(LINK_PLACEHOLDER));
-    assert!(claim(&mut conn, created.message_id, t0, lease)
+    assert!(claim(&mut conn, created.message.id, t0, lease)
         .unwrap()
         .is_none());
     assert!(claim_due(&mut conn, t0, lease).unwrap().is_empty());
+    let almost = t0 + FIRST_ATTEMPT_LEASE - Duration::seconds(1);
+    assert!(claim_due(&mut conn, almost, lease).unwrap().is_empty());
 
     // It fails: due again 30 s later, then 60 s after the second failure.
     assert_eq!(
@@ -268,7 +265,7 @@ fn a_message_is_given_up_after_a_day() {
     let pool = store();
     let mut conn = pool.get().unwrap();
     let created = request(&mut conn, false);
-    let id = created.message_id;
+    let id = created.message.id;
     // The wait never goes past the end of the retry window.
     let late = now() + RETRY_WINDOW - Duration::seconds(10);
     assert_eq!(
@@ -349,9 +346,7 @@ fn deliver_sends_once_and_records_the_outcome() {
     let lease = Duration::seconds(60);
     let mailer = Capturing::default();
     mailer.fail.set(true);
-    let claimed = claim(&mut conn, created.message_id, now(), lease)
-        .unwrap()
-        .unwrap();
+    let claimed = created.message.clone();
     match deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap() {
         Delivery::Failed { error, retry } => {
             assert_eq!(error, MailError::Delivery("smtp down".to_owned()));
@@ -401,9 +396,7 @@ fn a_lost_answer_leaves_only_the_retry_link_working() {
     let lease = Duration::seconds(60);
     // The SMTP server took the first e-mail, but the answer was lost: a failed attempt.
     let mailer = Capturing::default();
-    let claimed = claim(&mut conn, created.message_id, now(), lease)
-        .unwrap()
-        .unwrap();
+    let claimed = created.message.clone();
     assert_eq!(
         deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap(),
         Delivery::Sent
@@ -414,9 +407,9 @@ fn a_lost_answer_leaves_only_the_retry_link_working() {
         .set(mail_queue::sent_at.eq(None::<PrimitiveDateTime>))
         .execute(&mut conn)
         .unwrap();
-    let again = claim(&mut conn, created.message_id, now(), lease)
+    let again = claim(&mut conn, created.message.id, now(), lease)
         .unwrap()
-        .unwrap();
+        .expect("a message that is not sent is claimable once its lease is released");
     deliver(&mut conn, &courier(&mailer), &again, now).unwrap();
     let second = mailer.last_token();
     assert_ne!(first, second);
@@ -439,9 +432,7 @@ fn a_message_for_an_expired_or_redeemed_request_is_not_sent() {
     let lease = Duration::seconds(60);
     let mailer = Capturing::default();
     mailer.fail.set(true);
-    let claimed = claim(&mut conn, created.message_id, now(), lease)
-        .unwrap()
-        .unwrap();
+    let claimed = created.message.clone();
     deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap();
     let minted = digest(&mut conn);
     mailer.fail.set(false);
@@ -475,9 +466,7 @@ fn a_message_for_an_expired_or_redeemed_request_is_not_sent() {
     .set(bundle_permission_requests::redeemed_at.eq(Some(to_db_time(now()))))
     .execute(&mut conn)
     .unwrap();
-    let claimed = claim(&mut conn, other.message_id, now(), lease)
-        .unwrap()
-        .unwrap();
+    let claimed = other.message.clone();
     assert_eq!(
         deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap(),
         Delivery::NotSent(REQUEST_REDEEMED)
@@ -502,9 +491,7 @@ fn no_token_reaches_the_database_file() {
     let lease = Duration::seconds(60);
     let mailer = Capturing::default();
     mailer.fail.set(true);
-    let claimed = claim(&mut conn, created.message_id, now(), lease)
-        .unwrap()
-        .unwrap();
+    let claimed = created.message.clone();
     deliver(&mut conn, &courier(&mailer), &claimed, now).unwrap();
     mailer.fail.set(false);
     let later = now() + FIRST_BACKOFF;
@@ -549,15 +536,17 @@ fn the_queue_skips_locked_messages_on_postgres() {
     );
     let lease = Duration::seconds(60);
 
-    // Another node holds the row locked: it is skipped, not waited for.
+    // The creator's first attempt never came (its node died): once its lease is over,
+    // another node holds the row locked: it is skipped, not waited for.
+    let later = now() + FIRST_ATTEMPT_LEASE;
     other
         .batch_execute("BEGIN; SELECT num_id FROM mail_queue FOR UPDATE;")
         .unwrap();
-    assert!(claim_due(&mut conn, now(), lease).unwrap().is_empty());
+    assert!(claim_due(&mut conn, later, lease).unwrap().is_empty());
     other.batch_execute("ROLLBACK;").unwrap();
-    let due = claim_due(&mut conn, now(), lease).unwrap();
+    let due = claim_due(&mut conn, later, lease).unwrap();
     assert_eq!(due.len(), 1);
-    assert!(claim_due(&mut other, now(), lease).unwrap().is_empty());
+    assert!(claim_due(&mut other, later, lease).unwrap().is_empty());
     let mailer = Capturing::default();
     assert_eq!(
         deliver(&mut conn, &courier(&mailer), &due[0], now).unwrap(),
@@ -566,7 +555,7 @@ fn the_queue_skips_locked_messages_on_postgres() {
     assert!(email_sent(&mut conn));
     let token = &mailer.last_token();
     assert!(!dump(&mut conn).contains(token.as_str()));
-    assert_eq!(created.message_id, due[0].id);
+    assert_eq!(created.message.id, due[0].id);
 
     let bob = crate::test_support::user_caller(&mut conn, "bob");
     assert!(matches!(
@@ -577,4 +566,24 @@ fn the_queue_skips_locked_messages_on_postgres() {
         requests::redeem(&mut other, &bob, token, now()),
         Err(crate::BundleError::Gone)
     ));
+}
+
+#[test]
+fn a_message_whose_first_attempt_never_came_is_taken_over_after_the_lease() {
+    let pool = store();
+    let mut conn = pool.get().unwrap();
+    let created = request(&mut conn, false);
+    let lease = Duration::seconds(60);
+    // Its creator died between the commit and the first attempt.
+    assert!(claim_due(&mut conn, now(), lease).unwrap().is_empty());
+    let due = claim_due(&mut conn, now() + FIRST_ATTEMPT_LEASE, lease).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].id, created.message.id);
+    let mailer = Capturing::default();
+    let later = now() + FIRST_ATTEMPT_LEASE;
+    assert_eq!(
+        deliver(&mut conn, &courier(&mailer), &due[0], || later).unwrap(),
+        Delivery::Sent
+    );
+    assert!(email_sent(&mut conn));
 }

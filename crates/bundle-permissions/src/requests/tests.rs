@@ -82,7 +82,7 @@ fn a_request_is_stored_without_a_token_with_its_mail_in_the_same_transaction() {
         .select((mail_queue::request_id, mail_queue::num_id))
         .first(&mut conn)
         .unwrap();
-    assert_eq!(queued, (Some(request.id), created.message_id));
+    assert_eq!(queued, (Some(request.id), created.message.id));
 
     // The first delivery mints the token: 43 characters of base64url, stored by digest.
     let token = crate::test_support::send(&mut conn, &created);

@@ -127,7 +127,7 @@ pub async fn create(
         let created = requests::create(conn, caller, new_request(&body?), now)?;
         // The request and its message are committed; a failed attempt leaves the message
         // to the background sender (§3).
-        if let Err(e) = mail.first_attempt(conn, created.message_id) {
+        if let Err(e) = mail.first_attempt(conn, &created.message) {
             tracing::warn!(request = created.request.id, error = %e, "the first e-mail attempt could not run");
         }
         Ok((requests::get(conn, caller, created.request.id)?, now))
