@@ -192,17 +192,25 @@ pub struct NewBundle {
     pub permissions: Field<Vec<String>>,
 }
 
-/// Creates a bundle: admins only (`Forbidden` before the fields are looked at); every field
-/// problem is reported together under `Invalid`.
+/// Who may create bundles: admins only (§2.3). Checked before anything of the request is
+/// looked at, its body included: an edge that parses the body calls this first.
+pub fn authorize_create(caller: &Caller) -> Result<(), BundleError> {
+    if caller.admin {
+        Ok(())
+    } else {
+        Err(BundleError::Forbidden)
+    }
+}
+
+/// Creates a bundle: admins only ([`authorize_create`], before the fields are looked at);
+/// every field problem is reported together under `Invalid`.
 pub fn create(
     conn: &mut DbConn,
     caller: &Caller,
     new: NewBundle,
     now: OffsetDateTime,
 ) -> Result<Bundle, BundleError> {
-    if !caller.admin {
-        return Err(BundleError::Forbidden);
-    }
+    authorize_create(caller)?;
     write_tx(conn, |conn| {
         let mut errors = FieldErrors::default();
         let name = match new.name {

@@ -334,6 +334,37 @@ pub fn create(
     })
 }
 
+/// A request asked through [`ask`]: as it stands after the first delivery attempt, with that
+/// attempt's outcome (an error when the attempt could not even be recorded; the message is
+/// then left to the background senders once its first-attempt lease is over).
+#[derive(Debug)]
+pub struct Asked {
+    pub request: PermissionRequest,
+    pub message_id: i64,
+    pub first_attempt: Result<mail::Delivery, BundleError>,
+}
+
+/// `POST /api/bundle_permission_request/` as §3 wants it: [`create`] (request and message
+/// committed together), then the first delivery attempt through `courier` before the caller
+/// answers, then the request read again, so that its `email_sent` says whether that attempt
+/// worked. `now` is read for the creation and again around the attempt.
+pub fn ask(
+    conn: &mut DbConn,
+    caller: &Caller,
+    new: NewRequest,
+    courier: &mail::Courier<'_>,
+    now: impl Fn() -> OffsetDateTime,
+) -> Result<Asked, BundleError> {
+    let created = create(conn, caller, new, now())?;
+    let first_attempt = mail::deliver(conn, courier, &created.message, &now);
+    let request = find(conn, created.request.id)?.ok_or(BundleError::NotFound)?;
+    Ok(Asked {
+        request,
+        message_id: created.message.id,
+        first_attempt,
+    })
+}
+
 /// The only field the request list orders by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestOrder {

@@ -169,19 +169,6 @@ impl MailSender {
         }
     }
 
-    /// The first attempt at a new request's message, right after it was stored (§3); the
-    /// message is leased to this node from its creation. Runs on a blocking thread: it
-    /// waits for SMTP (at most [`SMTP_TIMEOUT`]).
-    pub fn first_attempt(
-        &self,
-        conn: &mut storage::DbConn,
-        message: &mail::QueuedMessage,
-    ) -> Result<(), bundle_permissions::BundleError> {
-        let delivery = mail::deliver(conn, &self.courier(), message, OffsetDateTime::now_utc)?;
-        log_delivery(message, &delivery);
-        Ok(())
-    }
-
     fn message(&self, outgoing: &OutgoingMessage) -> Result<Message, MailError> {
         let to: Mailbox = outgoing
             .recipient
@@ -249,7 +236,7 @@ pub async fn send_queued(pool: storage::Pool, sender: std::sync::Arc<MailSender>
                     OffsetDateTime::now_utc,
                 )
                 .map_err(|e| storage::StorageError::Other(e.to_string()))?;
-                log_delivery(&message, &delivery);
+                log_delivery(message.id, message.request_id, &delivery);
             }
             Ok(())
         })
@@ -260,9 +247,22 @@ pub async fn send_queued(pool: storage::Pool, sender: std::sync::Arc<MailSender>
     }
 }
 
+/// The log line of a new request's first attempt (§3: a failure is logged at `warn` with
+/// the request id).
+pub fn log_first_attempt(asked: &bundle_permissions::requests::Asked) {
+    match &asked.first_attempt {
+        Ok(delivery) => log_delivery(asked.message_id, asked.request.id.into(), delivery),
+        Err(e) => tracing::warn!(
+            mail = asked.message_id,
+            request = asked.request.id,
+            error = %e,
+            "the first e-mail attempt could not be recorded; the background sender will retry"
+        ),
+    }
+}
+
 /// One log line per attempt; never the message body (it carries the token).
-pub fn log_delivery(message: &mail::QueuedMessage, delivery: &Delivery) {
-    let (id, request) = (message.id, message.request_id);
+pub fn log_delivery(id: i64, request: Option<i64>, delivery: &Delivery) {
     match delivery {
         Delivery::Sent => tracing::info!(mail = id, request, "queued e-mail sent"),
         Delivery::Failed { error, retry } => match retry {

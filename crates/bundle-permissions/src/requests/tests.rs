@@ -503,3 +503,49 @@ fn settled_requests_are_purged_thirty_days_on_and_pending_ones_stay() {
     assert_eq!(purge_settled(&mut conn, expires + SETTLED_KEEP).unwrap(), 1);
     assert_eq!(mail_rows(&mut conn), 0);
 }
+
+#[test]
+fn ask_makes_the_first_attempt_and_answers_the_request_as_it_then_is() {
+    use crate::mail::{claim_due, Delivery, Retry, FIRST_BACKOFF};
+    use crate::test_support::{courier, Capturing};
+    let pool = store();
+    let mut conn = pool.get().unwrap();
+    let alice = user(&mut conn, "alice", false);
+    user(&mut conn, "bob", false);
+    let friend = bundle_id(&mut conn, "friend");
+    let new = || NewRequest {
+        user_target: by_email("bob"),
+        user_allowed: by_email("alice"),
+        bundle: Field::Value(friend),
+        ..Default::default()
+    };
+
+    // SMTP takes it: the answer already says email_sent, and the link is in the mail.
+    let mailer = Capturing::default();
+    let asked = super::ask(&mut conn, &alice, new(), &courier(&mailer), now).unwrap();
+    assert!(matches!(asked.first_attempt, Ok(Delivery::Sent)));
+    assert!(asked.request.email_sent);
+    assert_eq!(mailer.sent.borrow().len(), 1);
+    let token = mailer.last_token();
+    let bob = crate::test_support::user_caller(&mut conn, "bob");
+    assert_eq!(
+        by_token(&mut conn, &bob, &token, now()).unwrap().id,
+        asked.request.id
+    );
+
+    // SMTP is down: the request is stored, says so, and its message waits for the retry.
+    mailer.fail.set(true);
+    let asked = super::ask(&mut conn, &alice, new(), &courier(&mailer), now).unwrap();
+    assert!(matches!(
+        asked.first_attempt,
+        Ok(Delivery::Failed { retry: Retry::At(at), .. }) if at == now() + FIRST_BACKOFF
+    ));
+    assert!(!asked.request.email_sent);
+    assert!(!get(&mut conn, &alice, asked.request.id).unwrap().email_sent);
+    assert!(claim_due(&mut conn, now(), Duration::seconds(60))
+        .unwrap()
+        .is_empty());
+    let due = claim_due(&mut conn, now() + FIRST_BACKOFF, Duration::seconds(60)).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].id, asked.message_id);
+}

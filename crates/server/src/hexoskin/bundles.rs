@@ -72,9 +72,7 @@ pub async fn create(
     // Non-admins are refused before the body is looked at (§2.3).
     let body = extract::object(&req, payload).await;
     let bundle = run(&state, &req, Resource::Bundle, move |conn, caller, now| {
-        if !caller.admin {
-            return Err(BundleError::Forbidden.into());
-        }
+        bundles::authorize_create(caller)?;
         let body = body?;
         let new = NewBundle {
             name: extract::text_field(&body, "name"),

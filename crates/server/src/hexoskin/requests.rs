@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use bundle_permissions::requests::{self, NewRequest, RequestOrder, RequestQuery, TTL_MESSAGE};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::error::{HexoskinApiError, HexoskinBodyRefusals, HexoskinErrorBody, HexoskinRefusals};
@@ -123,16 +124,16 @@ pub async fn create(
     // Authentication comes first (§1.2): the body is looked at once the caller is known.
     let body = extract::object(&req, payload).await;
     let mail = state.mail.clone();
-    let (request, now) = run(&state, &req, RESOURCE, move |conn, caller, now| {
-        let created = requests::create(conn, caller, new_request(&body?), now)?;
-        // The request and its message are committed; a failed attempt leaves the message
-        // to the background sender (§3).
-        if let Err(e) = mail.first_attempt(conn, &created.message) {
-            tracing::warn!(request = created.request.id, error = %e, "the first e-mail attempt could not run");
-        }
-        Ok((requests::get(conn, caller, created.request.id)?, now))
+    let (asked, now) = run(&state, &req, RESOURCE, move |conn, caller, _| {
+        let body = body?;
+        let new = new_request(&body);
+        let asked = requests::ask(conn, caller, new, &mail.courier(), OffsetDateTime::now_utc)?;
+        crate::mail::log_first_attempt(&asked);
+        // The answer's ttl and status as of now, after the attempt.
+        Ok((asked, OffsetDateTime::now_utc()))
     })
     .await?;
+    let request = asked.request;
     Ok(created(
         &state,
         &views::request_uri(request.id),
