@@ -1,6 +1,10 @@
 //! The Hexoskin family's test kit (hexoskin-bundles.md): people with a bearer token and
 //! their store id, the shipped bundles, and calls with a bearer token.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
 use serde_json::Value;
 
 use crate::{json, Resp, Server, ADMIN_EMAIL};
@@ -152,15 +156,174 @@ pub fn assert_error(resp: &Resp, status: u16) -> Value {
 /// The token of the link line `<base>/api/bundle_permission_request/<token>/` of a mail's
 /// decoded lines.
 pub fn token_in(lines: &[&str], base: &str) -> String {
-    let prefix = format!("{base}/api/bundle_permission_request/");
+    link_token(
+        lines,
+        &format!("{base}/api/bundle_permission_request/"),
+        "/",
+    )
+}
+
+/// The token of the decoded line that is exactly `<prefix><token><suffix>` (e.g. prefix
+/// `https://app.example/accept?token=` and no suffix); a token is 43 characters of
+/// base64url, never all digits (§2.5).
+#[track_caller]
+pub fn link_token(lines: &[&str], prefix: &str, suffix: &str) -> String {
     let line = lines
         .iter()
-        .find(|l| l.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("no link line under {prefix} in {lines:?}"));
-    let token = line[prefix.len()..].trim_end_matches('/').to_owned();
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no link line starting with {prefix} in {lines:?}"));
+    let token = line[prefix.len()..]
+        .strip_suffix(suffix)
+        .unwrap_or_else(|| panic!("the link line does not end with {suffix:?}: {line}"));
     assert_eq!(token.len(), 43, "{line}");
-    assert!(token
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-    token
+    assert!(
+        token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{line}"
+    );
+    assert!(!token.bytes().all(|b| b.is_ascii_digit()), "{line}");
+    token.to_owned()
+}
+
+/// One `.eml` message as a mail client reads it (parsed by the `mailparse` crate): the
+/// headers in order, values decoded, and the body with its transfer encoding and charset
+/// undone.
+#[derive(Debug, Clone)]
+pub struct Eml {
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// `text/plain`, ...
+    pub content_type: String,
+    pub charset: String,
+    pub multipart: bool,
+}
+
+impl Eml {
+    pub fn parse(raw: &[u8]) -> Eml {
+        let mail = mailparse::parse_mail(raw).unwrap_or_else(|e| panic!("not a message: {e}"));
+        Eml {
+            headers: mail
+                .headers
+                .iter()
+                .map(|h| (h.get_key(), h.get_value()))
+                .collect(),
+            body: mail.get_body().unwrap_or_else(|e| panic!("a body: {e}")),
+            content_type: mail.ctype.mimetype.clone(),
+            charset: mail.ctype.charset.clone(),
+            multipart: !mail.subparts.is_empty(),
+        }
+    }
+
+    /// The first header of that name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// How often a header stands.
+    pub fn count(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .count()
+    }
+
+    pub fn lines(&self) -> Vec<&str> {
+        self.body.lines().collect()
+    }
+}
+
+/// A server's `.eml` outbox: a fresh folder for `TESSERA_OUTBOX_DIR` (removed at the end),
+/// and the messages a test has read from it.
+pub struct Outbox {
+    pub dir: PathBuf,
+    read: HashSet<String>,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox::new()
+    }
+}
+
+impl Outbox {
+    pub fn new() -> Outbox {
+        let dir =
+            std::env::temp_dir().join(format!("tessera_outbox_{}", uuid::Uuid::new_v4().simple()));
+        Outbox {
+            dir,
+            read: HashSet::new(),
+        }
+    }
+
+    /// The value for `TESSERA_OUTBOX_DIR`.
+    pub fn setting(&self) -> String {
+        self.dir.to_string_lossy().into_owned()
+    }
+
+    /// Every file of the folder, sorted (temporary names included).
+    pub fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// The whole messages not read yet (`.eml`, not a temporary name), in name order.
+    pub fn unread(&self) -> Vec<String> {
+        self.files()
+            .into_iter()
+            .filter(|n| n.ends_with(".eml") && !n.starts_with('.'))
+            .filter(|n| !self.read.contains(n))
+            .collect()
+    }
+
+    /// The one message written since the last call (waiting up to 10 s for it).
+    #[track_caller]
+    pub fn next_mail(&mut self) -> Eml {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let new = loop {
+            let new = self.unread();
+            if !new.is_empty() {
+                break new;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new .eml file in {}",
+                self.dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(new.len(), 1, "more than one new message: {new:?}");
+        let raw = std::fs::read(self.dir.join(&new[0])).expect("read the .eml file");
+        self.read.insert(new[0].clone());
+        Eml::parse(&raw)
+    }
+
+    /// The token of the next message's default link under `base`.
+    #[track_caller]
+    pub fn token(&mut self, base: &str) -> String {
+        token_in(&self.next_mail().lines(), base)
+    }
+
+    /// Asserts that no message was written since the last [`Outbox::next_mail`].
+    #[track_caller]
+    pub fn assert_nothing_new(&self) {
+        let new = self.unread();
+        assert!(new.is_empty(), "unexpected messages: {new:?}");
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

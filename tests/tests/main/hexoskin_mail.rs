@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tessera_tests::hexoskin::{admin, ask, bundle_id, call, user, Person};
+use tessera_tests::hexoskin::{
+    admin, ask, bundle_id, call, link_token, token_in, user, Outbox, Person,
+};
 use tessera_tests::smtp::{free_port, ReceivedMail, SmtpServer};
 use tessera_tests::{json, Options, Resp, Server, TestDb};
 use time::macros::format_description;
@@ -121,28 +123,6 @@ fn wait_messages(smtp: &SmtpServer, count: usize, within: Duration) -> Vec<Recei
 fn after_quiet(smtp: &SmtpServer) -> Vec<ReceivedMail> {
     std::thread::sleep(QUIET);
     smtp.messages()
-}
-
-/// `<token>` of the decoded body line that is exactly `<prefix><token><suffix>`; the token is
-/// 43 characters of base64url (§2.5).
-#[track_caller]
-fn link_token(lines: &[&str], prefix: &str, suffix: &str) -> String {
-    let line = lines
-        .iter()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no link line starting with {prefix} in {lines:?}"));
-    let token = line[prefix.len()..]
-        .strip_suffix(suffix)
-        .unwrap_or_else(|| panic!("{line:?} does not end with {suffix:?}"));
-    assert_eq!(token.len(), 43, "{line}");
-    assert!(
-        token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-        "{line}"
-    );
-    assert!(!token.bytes().all(|b| b.is_ascii_digit()), "{line}");
-    token.to_owned()
 }
 
 /// The token of the default link `<public_url>/api/bundle_permission_request/<token>/`.
@@ -756,70 +736,15 @@ fn a_redeem_url_carries_the_token_as_a_query_parameter() {
     }
 }
 
-/// An `.eml` file's headers (unfolded) and body (transfer encoding undone).
-fn parse_eml(text: &str) -> (Vec<(String, String)>, String) {
-    let text = text.replace("\r\n", "\n");
-    let (head, body) = text
-        .split_once("\n\n")
-        .expect("a blank line after the headers");
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in head.lines() {
-        if line.starts_with([' ', '\t']) {
-            let last = headers.last_mut().expect("a folded header");
-            last.1.push(' ');
-            last.1.push_str(line.trim());
-        } else {
-            let (name, value) = line.split_once(':').expect("a header line");
-            headers.push((name.to_owned(), value.trim().to_owned()));
-        }
-    }
-    let cte = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-transfer-encoding"))
-        .map(|(_, v)| v.to_ascii_lowercase())
-        .unwrap_or_else(|| "7bit".to_owned());
-    let bytes = match cte.as_str() {
-        "7bit" | "8bit" => body.as_bytes().to_vec(),
-        "base64" => {
-            let compact: String = body.split_whitespace().collect();
-            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
-                .expect("a base64 body")
-        }
-        "quoted-printable" => {
-            let mut out = Vec::new();
-            let b = body.as_bytes();
-            let mut i = 0;
-            while i < b.len() {
-                if b[i] == b'=' {
-                    if b.get(i + 1) == Some(&b'\n') {
-                        i += 2;
-                        continue;
-                    }
-                    let hex = std::str::from_utf8(&b[i + 1..i + 3]).expect("a QP escape");
-                    out.push(u8::from_str_radix(hex, 16).expect("a QP escape"));
-                    i += 3;
-                } else {
-                    out.push(b[i]);
-                    i += 1;
-                }
-            }
-            out
-        }
-        other => panic!("Content-Transfer-Encoding {other}"),
-    };
-    (headers, String::from_utf8(bytes).expect("a UTF-8 body"))
-}
-
 /// §3: without `TESSERA_SMTP_URL` the message is one whole `.eml` file in
 /// `TESSERA_OUTBOX_DIR`, written before the `201` (which says `email_sent: true`); its link
 /// redeems.
 #[test]
 fn without_an_smtp_server_the_message_is_a_whole_eml_file_in_the_outbox() {
     let db = TestDb::new();
-    let outbox =
-        std::env::temp_dir().join(format!("tessera_outbox_{}", uuid::Uuid::new_v4().simple()));
+    let mut outbox = Outbox::new();
     let options = Options::default()
-        .env("TESSERA_OUTBOX_DIR", &outbox.to_string_lossy())
+        .env("TESSERA_OUTBOX_DIR", &outbox.setting())
         .env("TESSERA_MAIL_FROM", FROM)
         .env("TESSERA_MAIL_FIRST_RETRY_SECS", "1");
     let s = Server::start_on(&db, options);
@@ -830,51 +755,36 @@ fn without_an_smtp_server_the_message_is_a_whole_eml_file_in_the_outbox() {
     );
     assert_eq!(request["email_sent"], true, "{request}");
 
-    let names = || -> Vec<String> {
-        std::fs::read_dir(&outbox)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     // Written before the 201, whole: one `.eml` and no temporary file.
-    let files = names();
-    assert_eq!(files.len(), 1, "{files:?} in {}", outbox.display());
+    let files = outbox.files();
+    assert_eq!(files.len(), 1, "{files:?} in {}", outbox.dir.display());
     assert!(
         files[0].ends_with(".eml") && !files[0].starts_with('.'),
         "{files:?}"
     );
-    let text = std::fs::read_to_string(outbox.join(&files[0])).unwrap();
-    let (headers, body) = parse_eml(&text);
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    assert_eq!(header("to"), Some("alice@test.com"), "{text}");
-    assert_eq!(header("from"), Some(FROM), "{text}");
+    let mail = outbox.next_mail();
+    assert_eq!(mail.header("to"), Some("alice@test.com"), "{mail:?}");
+    assert_eq!(mail.header("from"), Some(FROM), "{mail:?}");
     assert_eq!(
-        header("subject"),
+        mail.header("subject"),
         Some("bob asks for access to your data (friend)"),
-        "{text}"
+        "{mail:?}"
     );
-    assert_eq!(header("mime-version"), Some("1.0"), "{text}");
+    assert_eq!(mail.header("mime-version"), Some("1.0"), "{mail:?}");
+    assert_eq!(
+        (
+            mail.content_type.as_str(),
+            mail.charset.as_str(),
+            mail.multipart
+        ),
+        ("text/plain", "utf-8", false),
+        "{mail:?}"
+    );
     assert!(
-        header("content-type").is_some_and(|v| v
-            .to_ascii_lowercase()
-            .replace(' ', "")
-            .starts_with("text/plain;charset=utf-8")),
-        "{text}"
+        mail.header("date").is_some() && mail.header("message-id").is_some(),
+        "{mail:?}"
     );
-    assert!(
-        header("date").is_some() && header("message-id").is_some(),
-        "{text}"
-    );
-    let lines: Vec<&str> = body.lines().map(str::trim_end).collect();
-    let token = link_token(&lines, &format!("{}{REQUESTS}", s.base), "/");
+    let token = token_in(&mail.lines(), &s.base);
     assert_redeemed(
         &s.base,
         &redeem(&s, &f.alice, &token),
@@ -883,8 +793,7 @@ fn without_an_smtp_server_the_message_is_a_whole_eml_file_in_the_outbox() {
         &f.alice,
     );
     std::thread::sleep(QUIET);
-    assert_eq!(names().len(), 1, "the message was written again");
-    let _ = std::fs::remove_dir_all(&outbox);
+    assert_eq!(outbox.files().len(), 1, "the message was written again");
 }
 
 /// A `TESSERA_SMTP_URL` that is not `smtp[s]://host[:port]` stops the start: exit code 2 and

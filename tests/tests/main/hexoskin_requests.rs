@@ -9,15 +9,14 @@
 //! response".
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use serde_json::Value;
 use tessera_tests::hexoskin::{
-    self, admin, assert_error, bundle_id, bundle_uri, ids, token_in, user, Person,
+    self, admin, assert_error, bundle_id, bundle_uri, ids, link_token, token_in, user, Eml, Outbox,
+    Person,
 };
 use tessera_tests::{json, keys, sorted, Options, Resp, Server, TestDb};
 
@@ -43,188 +42,6 @@ const PERMISSION_FIELDS: [&str; 6] = [
     "user_allowed",
     "user_target",
 ];
-
-// ---------------------------------------------------------------------------------------
-// The outbox and its mail
-
-/// One decoded `.eml` message: unfolded headers and the body after its
-/// `Content-Transfer-Encoding` is undone.
-struct Mail {
-    headers: Vec<(String, String)>,
-    text: String,
-}
-
-impl Mail {
-    fn parse(raw: &str) -> Mail {
-        let raw = raw.replace("\r\n", "\n");
-        let (head, body) = raw
-            .split_once("\n\n")
-            .unwrap_or_else(|| panic!("no header/body separator in {raw}"));
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for line in head.lines() {
-            if line.starts_with([' ', '\t']) {
-                let last = headers.last_mut().expect("a folded first header line");
-                last.1.push(' ');
-                last.1.push_str(line.trim());
-            } else {
-                let (name, value) = line
-                    .split_once(':')
-                    .unwrap_or_else(|| panic!("not a header line: {line:?}"));
-                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-            }
-        }
-        let mut mail = Mail {
-            headers,
-            text: String::new(),
-        };
-        let encoding = mail
-            .header("content-transfer-encoding")
-            .unwrap_or("7bit")
-            .to_ascii_lowercase();
-        mail.text = match encoding.as_str() {
-            "7bit" | "8bit" | "binary" => body.to_owned(),
-            "quoted-printable" => quoted_printable(body),
-            "base64" => {
-                let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .unwrap_or_else(|e| panic!("base64 body does not decode: {e}"));
-                String::from_utf8(bytes).expect("a UTF-8 body")
-            }
-            other => panic!("unexpected Content-Transfer-Encoding {other}"),
-        };
-        mail
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn lines(&self) -> Vec<&str> {
-        self.text.lines().collect()
-    }
-}
-
-/// Undoes quoted-printable (RFC 2045 6.7): `=XX` bytes and `=` soft line breaks; lines are
-/// `\n`-separated here.
-fn quoted_printable(body: &str) -> String {
-    let b = body.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'=' {
-            if b.get(i + 1) == Some(&b'\n') {
-                i += 2;
-                continue;
-            }
-            if let (Some(h), Some(l)) = (
-                b.get(i + 1).and_then(|c| hex(*c)),
-                b.get(i + 2).and_then(|c| hex(*c)),
-            ) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).expect("a UTF-8 body")
-}
-
-/// The server's `.eml` outbox (a fresh directory, removed at the end), and which of its
-/// files the test has read.
-struct Outbox {
-    dir: PathBuf,
-    seen: HashSet<String>,
-}
-
-impl Outbox {
-    fn new() -> Outbox {
-        let dir =
-            std::env::temp_dir().join(format!("tessera_outbox_{}", uuid::Uuid::new_v4().simple()));
-        Outbox {
-            dir,
-            seen: HashSet::new(),
-        }
-    }
-
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.ends_with(".eml") && !n.starts_with('.'))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
-    }
-
-    fn unseen(&self) -> Vec<String> {
-        self.names()
-            .into_iter()
-            .filter(|n| !self.seen.contains(n))
-            .collect()
-    }
-
-    /// The one message written since the last call (waiting up to 10 s for it).
-    fn next(&mut self) -> Mail {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let new = loop {
-            let new = self.unseen();
-            if !new.is_empty() {
-                break new;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no new .eml file in {}",
-                self.dir.display()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert_eq!(new.len(), 1, "more than one new message: {new:?}");
-        let name = new[0].clone();
-        let raw = std::fs::read_to_string(self.dir.join(&name)).expect("read the .eml file");
-        self.seen.insert(name);
-        Mail::parse(&raw)
-    }
-
-    /// Asserts that no message was written since the last [`Outbox::next`].
-    fn assert_nothing_new(&self) {
-        let new = self.unseen();
-        assert!(new.is_empty(), "unexpected messages: {new:?}");
-    }
-}
-
-impl Drop for Outbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// The token of the link line `<prefix><token>` (the whole line), e.g. with
-/// `prefix = "https://app.example/accept?token="`.
-fn link_token(lines: &[&str], prefix: &str) -> String {
-    let line = lines
-        .iter()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no link line starting with {prefix} in {lines:?}"));
-    let token = line[prefix.len()..].to_owned();
-    assert_eq!(token.len(), 43, "{line}");
-    assert!(
-        token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-        "{line}"
-    );
-    token
-}
 
 // ---------------------------------------------------------------------------------------
 // One server with its people
@@ -338,8 +155,8 @@ impl Setup {
     }
 
     /// The next mail, whose token is remembered.
-    fn mail(&self) -> Mail {
-        self.outbox.borrow_mut().next()
+    fn mail(&self) -> Eml {
+        self.outbox.borrow_mut().next_mail()
     }
 
     /// The token of the next mail's default link.
@@ -870,7 +687,7 @@ fn redeem_url_is_an_absolute_http_url_without_fragment_of_at_most_2048_character
         assert_eq!(resp.status, 201, "{}", resp.body);
         assert_eq!(resp.json()["redeem_url"], good);
         let mail = w.mail();
-        let token = link_token(&mail.lines(), &format!("{good}?token="));
+        let token = link_token(&mail.lines(), &format!("{good}?token="), "");
         w.learn(&token);
         let resp = w.get(&at(&token), &w.alice);
         assert_eq!(resp.status, 200, "{}", resp.body);
@@ -1664,7 +1481,7 @@ fn a_redeem_url_carries_the_token_as_a_query_parameter() {
 
         let mail = w.mail();
         let lines = mail.lines();
-        let token = link_token(&lines, prefix);
+        let token = link_token(&lines, prefix, "");
         w.learn(&token);
         // The link is the redeem_url one, not the token location.
         let location = format!("{}{LIST}", w.s.base);

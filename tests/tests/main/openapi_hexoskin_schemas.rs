@@ -8,14 +8,13 @@
 //! That every documented Hexoskin answer names a closed schema of components is
 //! `openapi_kheops_schemas`'s check; this suite checks real answers against them.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tessera_tests::hexoskin::{admin, bundle_id, bundle_uri, token_in, user, Person};
+use tessera_tests::hexoskin::{admin, bundle_id, bundle_uri, user, Outbox, Person};
 use tessera_tests::routes::{is_hexoskin_path, operations, Operation};
 use tessera_tests::schema::Doc;
 use tessera_tests::{json, Options, Resp, Server, TestDb};
@@ -48,122 +47,6 @@ const UNSEEN: [(u16, &str); 4] = [
         "a body over 1 MiB; `bodies_too_large_or_too_late_answer_a_documented_status` checks it",
     ),
 ];
-
-// ---------------------------------------------------------------------------------------
-// The `.eml` outbox
-
-/// The server's `.eml` outbox (a fresh directory, removed at the end) and the messages
-/// already read from it.
-struct Outbox {
-    dir: PathBuf,
-    read: HashSet<String>,
-}
-
-impl Outbox {
-    fn new() -> Outbox {
-        let dir =
-            std::env::temp_dir().join(format!("tessera_outbox_{}", uuid::Uuid::new_v4().simple()));
-        Outbox {
-            dir,
-            read: HashSet::new(),
-        }
-    }
-
-    fn unread(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.ends_with(".eml") && !n.starts_with('.'))
-                    .filter(|n| !self.read.contains(n))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
-    }
-
-    /// The decoded text of the one message written since the last call (waiting up to
-    /// 10 s for it).
-    fn next(&mut self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let new = loop {
-            let new = self.unread();
-            if !new.is_empty() {
-                break new;
-            }
-            assert!(Instant::now() < deadline, "no new .eml in {:?}", self.dir);
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert_eq!(new.len(), 1, "more than one new message: {new:?}");
-        let raw = std::fs::read_to_string(self.dir.join(&new[0])).expect("read the .eml");
-        self.read.insert(new[0].clone());
-        decode_eml(&raw)
-    }
-
-    /// The token of the next message's default link.
-    fn token(&mut self, base: &str) -> String {
-        let text = self.next();
-        token_in(&text.lines().collect::<Vec<_>>(), base)
-    }
-}
-
-impl Drop for Outbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// The body of an `.eml` message with its `Content-Transfer-Encoding` undone.
-fn decode_eml(raw: &str) -> String {
-    let raw = raw.replace("\r\n", "\n");
-    let (head, body) = raw
-        .split_once("\n\n")
-        .expect("a blank line after the headers");
-    let encoding = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.trim()
-                .eq_ignore_ascii_case("content-transfer-encoding")
-                .then(|| value.trim().to_ascii_lowercase())
-        })
-        .unwrap_or_else(|| "7bit".to_owned());
-    let bytes = match encoding.as_str() {
-        "7bit" | "8bit" | "binary" => body.as_bytes().to_vec(),
-        "base64" => {
-            let compact: String = body.split_whitespace().collect();
-            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
-                .expect("a base64 body")
-        }
-        "quoted-printable" => {
-            let b = body.as_bytes();
-            let hex = |c: u8| (c as char).to_digit(16);
-            let mut out = Vec::with_capacity(b.len());
-            let mut i = 0;
-            while i < b.len() {
-                if b[i] == b'=' {
-                    if b.get(i + 1) == Some(&b'\n') {
-                        i += 2;
-                        continue;
-                    }
-                    let h = b.get(i + 1).and_then(|c| hex(*c));
-                    let l = b.get(i + 2).and_then(|c| hex(*c));
-                    if let (Some(h), Some(l)) = (h, l) {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                }
-                out.push(b[i]);
-                i += 1;
-            }
-            out
-        }
-        other => panic!("Content-Transfer-Encoding {other}"),
-    };
-    String::from_utf8(bytes).expect("a UTF-8 body")
-}
 
 // ---------------------------------------------------------------------------------------
 // Checked calls
@@ -636,7 +519,7 @@ fn requests(
     body["redeem_url"] = json!("https://app.example/accept?from=tessera");
     let r2 = c.post(201, REQUESTS, bob, &body);
     assert!(r2["redeem_url"].is_string(), "{r2}");
-    outbox.next();
+    outbox.next_mail();
     let r3 = c.post(
         201,
         REQUESTS,
