@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::{json, Resp, Server, ADMIN_EMAIL};
+use crate::{json, keys, sorted, Resp, Server, ADMIN_EMAIL};
 
 /// A Tessera user as the Hexoskin family sees it.
 #[derive(Debug, Clone)]
@@ -151,6 +151,91 @@ pub fn assert_error(resp: &Resp, status: u16) -> Value {
         resp.body
     );
     body
+}
+
+/// Asserts `Content-Type: application/json; charset=utf-8` (1.3).
+#[track_caller]
+pub fn assert_json_utf8(resp: &Resp) {
+    let value = resp.header("content-type").unwrap_or_default();
+    assert_eq!(
+        value.to_ascii_lowercase().replace(' ', ""),
+        "application/json;charset=utf-8",
+        "Content-Type {value:?} of {} {}",
+        resp.status,
+        resp.body
+    );
+}
+
+/// Asserts an error that is not about fields: this status, a JSON body that is exactly
+/// `{"error": <non-empty string>}` (1.7), with `message` when given.
+#[track_caller]
+pub fn assert_plain_error(resp: &Resp, status: u16, message: Option<&str>) {
+    let body = assert_error(resp, status);
+    assert_eq!(keys(&body), sorted(&["error"]), "body: {}", resp.body);
+    if let Some(message) = message {
+        assert_eq!(body["error"], message, "body: {}", resp.body);
+    }
+    assert_json_utf8(resp);
+}
+
+#[track_caller]
+pub fn assert_not_found(resp: &Resp) {
+    assert_plain_error(resp, 404, Some("not found"));
+}
+
+#[track_caller]
+pub fn assert_forbidden(resp: &Resp) {
+    assert_plain_error(resp, 403, None);
+}
+
+#[track_caller]
+pub fn assert_bad_request(resp: &Resp) {
+    assert_plain_error(resp, 400, None);
+}
+
+/// 401 with the family's challenge and message (1.2, 1.7).
+#[track_caller]
+pub fn assert_unauthenticated(resp: &Resp) {
+    assert_plain_error(resp, 401, Some("authentication required"));
+    assert_eq!(
+        resp.header("www-authenticate").as_deref(),
+        Some("Bearer realm=\"tessera\""),
+        "WWW-Authenticate of {}",
+        resp.body
+    );
+}
+
+/// A field-error 400 (1.7): `{"error": "invalid data", "<resource>": {...}}` with exactly
+/// these fields, each a non-empty list of non-empty strings.
+#[track_caller]
+pub fn assert_fields(resp: &Resp, resource: &str, fields: &[&str]) {
+    let body = assert_error(resp, 400);
+    assert_eq!(body["error"], "invalid data", "body: {}", resp.body);
+    assert_eq!(
+        keys(&body),
+        sorted(&["error", resource]),
+        "body: {}",
+        resp.body
+    );
+    assert_eq!(keys(&body[resource]), sorted(fields), "body: {}", resp.body);
+    for field in fields {
+        let messages = body[resource][*field]
+            .as_array()
+            .unwrap_or_else(|| panic!("{field} is not a list: {}", resp.body));
+        assert!(
+            !messages.is_empty(),
+            "no message for {field}: {}",
+            resp.body
+        );
+        for m in messages {
+            assert!(
+                m.as_str().is_some_and(|m| !m.is_empty()),
+                "{field}: {}",
+                resp.body
+            );
+        }
+    }
+    assert_json_utf8(resp);
 }
 
 /// The token of the link line `<base>/api/bundle_permission_request/<token>/` of a mail's

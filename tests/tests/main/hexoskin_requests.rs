@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tessera_tests::hexoskin::{
-    self, admin, assert_error, bundle_id, bundle_uri, ids, link_token, token_in, user, Eml, Outbox,
-    Person,
+    self, admin, assert_error, assert_not_found, assert_plain_error, assert_unauthenticated,
+    bundle_id, bundle_uri, ids, link_token, token_in, user, Eml, Outbox, Person,
 };
 use tessera_tests::{json, keys, sorted, Options, Resp, Server, TestDb};
 
@@ -264,61 +264,10 @@ impl Setup {
 // ---------------------------------------------------------------------------------------
 // Assertions
 
-/// A 400 with `"error": "invalid data"` and field errors for exactly `fields`, each a
-/// non-empty list of non-empty messages.
+/// A field-error 400 of this resource with exactly `fields`.
 #[track_caller]
 fn assert_fields(resp: &Resp, fields: &[&str]) {
-    let body = assert_error(resp, 400);
-    assert_eq!(body["error"], "invalid data", "{}", resp.body);
-    assert_eq!(
-        keys(&body),
-        sorted(&["error", "bundle_permission_request"]),
-        "{}",
-        resp.body
-    );
-    let errors = &body["bundle_permission_request"];
-    assert_eq!(keys(errors), sorted(fields), "{}", resp.body);
-    for field in fields {
-        let messages = errors[*field].as_array().expect("a list of messages");
-        assert!(!messages.is_empty(), "{}", resp.body);
-        assert!(
-            messages
-                .iter()
-                .all(|m| m.as_str().is_some_and(|m| !m.is_empty())),
-            "{}",
-            resp.body
-        );
-    }
-    resp.assert_json_type();
-}
-
-/// An error with this status whose body is only `{"error": <non-empty>}`.
-#[track_caller]
-fn assert_plain_error(resp: &Resp, status: u16) {
-    let body = assert_error(resp, status);
-    assert_eq!(keys(&body), sorted(&["error"]), "{}", resp.body);
-    resp.assert_json_type();
-}
-
-#[track_caller]
-fn assert_not_found(resp: &Resp) {
-    assert_plain_error(resp, 404);
-    assert_eq!(resp.json()["error"], "not found", "{}", resp.body);
-}
-
-#[track_caller]
-fn assert_unauthenticated(resp: &Resp) {
-    assert_plain_error(resp, 401);
-    assert_eq!(
-        resp.json()["error"],
-        "authentication required",
-        "{}",
-        resp.body
-    );
-    assert_eq!(
-        resp.header("www-authenticate").as_deref(),
-        Some("Bearer realm=\"tessera\"")
-    );
+    hexoskin::assert_fields(resp, "bundle_permission_request", fields);
 }
 
 /// A 405 whose `Allow` lists every method of `allowed` and none of `refused`.
@@ -701,7 +650,7 @@ fn only_the_user_allowed_or_an_admin_may_ask_and_the_body_is_checked_first() {
     // Valid bodies from the target or a third party: 403 (decision 1); nothing is sent.
     for by in [&w.alice, &w.carol] {
         let resp = w.ask(by, w.friend, &w.bob, &w.alice, json!({}));
-        assert_plain_error(&resp, 403);
+        assert_plain_error(&resp, 403, None);
     }
     w.assert_no_mail();
     assert_eq!(w.list("", &w.admin)["meta"]["total_count"], 0);
@@ -942,8 +891,8 @@ fn the_list_holds_the_callers_requests_in_every_status() {
     let list = w.list("", &w.carol);
     assert_eq!(list["objects"][0], w.request(r2, &w.carol));
     // The redeemed and the expired token are 410 for their targets.
-    assert_plain_error(&w.get(&at(&t2), &w.alice), 410);
-    assert_plain_error(&w.get(&at(&t3), &w.bob), 410);
+    assert_plain_error(&w.get(&at(&t2), &w.alice), 410, None);
+    assert_plain_error(&w.get(&at(&t3), &w.bob), 410, None);
 }
 
 #[test]
@@ -977,7 +926,7 @@ fn the_list_orders_by_id_pages_and_has_no_filters() {
         "-email_sent",
     ] {
         let resp = w.get(&format!("{LIST}?order_by={field}"), &w.bob);
-        assert_plain_error(&resp, 400);
+        assert_plain_error(&resp, 400, None);
     }
 
     let page = w.list("?limit=2", &w.bob);
@@ -1022,7 +971,7 @@ fn the_list_orders_by_id_pages_and_has_no_filters() {
         "offset=1.5",
         "limit=2.0",
     ] {
-        assert_plain_error(&w.get(&format!("{LIST}?{query}"), &w.bob), 400);
+        assert_plain_error(&w.get(&format!("{LIST}?{query}"), &w.bob), 400, None);
     }
 
     // No field of the resource is a filter (§2.5, §1.4).
@@ -1108,7 +1057,7 @@ fn deleting_a_redeemed_request_keeps_its_permission() {
     assert_eq!(resp.status, 200, "{}", resp.body);
     let permission = resp.json();
     let pid = permission["id"].as_i64().unwrap();
-    assert_plain_error(&w.get(&at(&token), &w.alice), 410);
+    assert_plain_error(&w.get(&at(&token), &w.alice), 410, None);
 
     w.call("DELETE", &by_id(id), &w.bob, None)
         .assert_no_content();
@@ -1247,7 +1196,7 @@ fn redeeming_grants_the_permission_once_and_spends_the_token() {
 
     // Spent: 410 for alice, 404 for everyone else.
     for method in ["PUT", "GET"] {
-        assert_plain_error(&w.call(method, &at(&token), &w.alice, None), 410);
+        assert_plain_error(&w.call(method, &at(&token), &w.alice, None), 410, None);
         for who in [&w.bob, &w.admin, &w.carol] {
             assert_not_found(&w.call(method, &at(&token), who, None));
         }
@@ -1344,7 +1293,7 @@ fn redeeming_a_granted_triple_answers_the_existing_permission() {
         Some(format!("{}/api/bundle_permission/{pid}/", w.s.base))
     );
     // The token is spent all the same (decision 6).
-    assert_plain_error(&w.call("PUT", &at(&token), &w.alice, None), 410);
+    assert_plain_error(&w.call("PUT", &at(&token), &w.alice, None), 410, None);
     assert_eq!(w.request(id, &w.bob)["status"], "redeemed");
     assert_eq!(w.permission_ids(&w.bob), [pid]);
 }
@@ -1372,7 +1321,7 @@ fn two_requests_for_one_triple_have_their_own_tokens() {
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(resp.json()["id"], pid);
     for token in [&t1, &t2] {
-        assert_plain_error(&w.call("PUT", &at(token), &w.alice, None), 410);
+        assert_plain_error(&w.call("PUT", &at(token), &w.alice, None), 410, None);
     }
     for id in [r1, r2] {
         assert_eq!(w.request(id, &w.bob)["status"], "redeemed");
@@ -1388,7 +1337,7 @@ fn an_expired_token_is_410_for_the_target_and_404_for_others() {
     let r = w.wait_expired(id, &w.bob);
     assert_eq!(r["ttl"], 0);
     for method in ["GET", "PUT"] {
-        assert_plain_error(&w.call(method, &at(&token), &w.alice, None), 410);
+        assert_plain_error(&w.call(method, &at(&token), &w.alice, None), 410, None);
         for who in [&w.bob, &w.admin, &w.carol] {
             assert_not_found(&w.call(method, &at(&token), who, None));
         }
@@ -1443,7 +1392,7 @@ fn of_two_concurrent_redeems_exactly_one_succeeds() {
         assert_eq!(statuses, [200, 410], "{answers:?}");
         let won = answers.iter().find(|a| a.status == 200).unwrap();
         let lost = answers.iter().find(|a| a.status == 410).unwrap();
-        assert_plain_error(lost, 410);
+        assert_plain_error(lost, 410, None);
         granted.push(won.json()["id"].as_i64().unwrap());
     }
     // friend twice: the same permission; coach: another one.
